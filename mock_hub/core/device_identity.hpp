@@ -46,4 +46,30 @@ struct device_identity {
 /// The wire `Device` JSON, as GET /devices/{id} returns it.
 void to_json(nlohmann::json& j, const device_identity& d);
 
+/// What a `PUT /devices/{id}` body asks for. Read-only members of the body (generationId,
+/// connectionState, times, counts) are ignored, as the hub ignores them; absent members are
+/// nullopt so that an update can tell "not given" from "given empty".
+struct device_identity_request {
+  std::string device_id;
+  std::optional<std::string> etag;
+  std::optional<device_status> status;
+  std::optional<std::string> status_reason;
+  std::optional<authentication_type> auth_type;
+  std::optional<std::string> primary_key;
+  std::optional<std::string> secondary_key;
+  std::optional<std::string> primary_thumbprint;
+  std::optional<std::string> secondary_thumbprint;
+  std::optional<bool> iot_edge;
+  std::optional<std::string> device_scope;
+  std::optional<std::vector<std::string>> parent_scopes;
+
+  /// Reads a wire `Device` body. Throws hub_error ArgumentInvalid (400004) naming the member
+  /// when a member has the wrong type or an unknown enum value (status, authentication.type).
+  static device_identity_request from_json(const nlohmann::json& body);
+};
+
+/// Device id rules (reference section 3.1): 1 to 128 characters, ASCII letters and digits and
+/// `- : . + % _ # * ? ! ( ) , = @ ; $ '`. Throws hub_error ArgumentInvalid (400004) naming the id.
+void validate_device_id(std::string_view device_id);
+
 }  // namespace mockhub::core

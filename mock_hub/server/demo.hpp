@@ -1,0 +1,18 @@
+// `mockhub demo`: walks the tutorial's door locks through the hub core, in memory, on a
+// virtual clock, and prints what a back end and a device would see at each step.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+
+namespace mockhub::server {
+
+struct demo_options {
+  int devices = 3;             // door locks registered in building 43
+  std::uint64_t seed = 1;      // the id source's seed: the same seed prints the same run
+};
+
+/// Runs the walk-through, writing to `out`. Returns the process exit code.
+int run_demo(const demo_options& options, std::ostream& out);
+
+}  // namespace mockhub::server
