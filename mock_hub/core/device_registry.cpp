@@ -209,6 +209,13 @@ void device_registry::record_activity(std::string_view device_id) {
   r.twin.sync_identity(r.identity);
 }
 
+void device_registry::set_cloud_to_device_message_count(std::string_view device_id, std::int32_t count) {
+  device_record& r = record(device_id);
+  if (r.identity.cloud_to_device_message_count == count) return;
+  r.identity.cloud_to_device_message_count = count;
+  r.twin.sync_identity(r.identity);
+}
+
 const device_identity* device_registry::find(std::string_view device_id) const {
   const auto it = devices_.find(device_id);
   return it == devices_.end() ? nullptr : &it->second.identity;

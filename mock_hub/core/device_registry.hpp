@@ -85,6 +85,8 @@ class device_registry {
   void set_connection_state(std::string_view device_id, connection_state state);
   /// The device sent or received something: lastActivityTime.
   void record_activity(std::string_view device_id);
+  /// How many cloud-to-device messages wait for the device (cloudToDeviceMessageCount).
+  void set_cloud_to_device_message_count(std::string_view device_id, std::int32_t count);
 
   /// The identity, or nullptr when there is none.
   const device_identity* find(std::string_view device_id) const;

@@ -1,0 +1,161 @@
+#include "hub.hpp"
+
+#include "errors.hpp"
+
+namespace mockhub::core {
+
+hub::hub(hub_options options, clock& clk, id_source& ids, device_channel& channel)
+    : options_(std::move(options)),
+      clock_(clk),
+      ids_(ids),
+      channel_(channel),
+      registry_(clk, ids),
+      policies_(ids),
+      telemetry_(options_.telemetry_per_device) {}
+
+const device_identity& hub::create_or_update_identity(std::string_view device_id, const device_identity_request& request,
+                                                      std::optional<std::string_view> if_match) {
+  const device_identity& d = registry_.create_or_update_identity(device_id, request, if_match);
+  channel_.identity_changed(device_id, &d);
+  // Disabling a device ends its connection; a key roll does not (the token was checked at CONNECT).
+  if (d.status == device_status::disabled && sessions_.is_connected(device_id)) channel_.disconnect(device_id);
+  return d;
+}
+
+void hub::delete_identity(std::string_view device_id, std::optional<std::string_view> if_match) {
+  registry_.delete_identity(device_id, if_match);
+  const bool was_connected = sessions_.is_connected(device_id);
+  sessions_.forget(device_id);
+  telemetry_.forget(device_id);
+  cloud_to_device_.purge(device_id);
+  if (const auto t = expiry_timers_.find(std::string(device_id)); t != expiry_timers_.end()) {
+    clock_.cancel(t->second);
+    expiry_timers_.erase(t);
+  }
+  channel_.identity_changed(device_id, nullptr);
+  if (was_connected) channel_.disconnect(device_id);
+}
+
+void hub::push_desired(std::string_view device_id, const std::optional<nlohmann::json>& notification) {
+  if (notification && sessions_.is_subscribed(device_id, device_subscription::desired_patches))
+    channel_.send_desired_patch(device_id, *notification);
+}
+
+twin_write hub::update_twin(std::string_view device_id, const nlohmann::json& patch,
+                            std::optional<std::string_view> if_match) {
+  auto write = registry_.update_twin(device_id, patch, if_match);
+  push_desired(device_id, write.desired_notification);
+  return write;
+}
+
+twin_write hub::replace_twin(std::string_view device_id, const nlohmann::json& replacement,
+                             std::optional<std::string_view> if_match) {
+  auto write = registry_.replace_twin(device_id, replacement, if_match);
+  push_desired(device_id, write.desired_notification);
+  return write;
+}
+
+void hub::send_cloud_to_device_message(std::string_view device_id, cloud_to_device_message message) {
+  if (!registry_.find(device_id)) throw errors::device_not_found(device_id);
+  if (message.body.size() > max_cloud_to_device_bytes)
+    throw errors::message_too_large("The cloud-to-device message is " + std::to_string(message.body.size()) +
+                                    " bytes; at most 65536 are allowed.");
+  const time_point now = clock_.now();
+  if (!message.expiry) message.expiry = now + options_.cloud_to_device_ttl;
+  if (!message.message_id) message.message_id = ids_.hex_id();
+  message.to = "/devices/" + std::string(device_id) + "/messages/devicebound";
+  cloud_to_device_.enqueue(device_id, std::move(message), now);
+  deliver_cloud_to_device(device_id);
+  refresh_cloud_to_device_count(device_id);
+}
+
+std::size_t hub::purge_cloud_to_device_message_queue(std::string_view device_id) {
+  if (!registry_.find(device_id)) throw errors::device_not_found(device_id);
+  const std::size_t n = cloud_to_device_.purge(device_id);
+  refresh_cloud_to_device_count(device_id);
+  return n;
+}
+
+void hub::deliver_cloud_to_device(std::string_view device_id) {
+  if (!sessions_.is_subscribed(device_id, device_subscription::cloud_to_device)) return;
+  for (const auto& m : cloud_to_device_.take(device_id, clock_.now())) channel_.send_cloud_to_device(device_id, m);
+}
+
+void hub::refresh_cloud_to_device_count(std::string_view device_id) {
+  if (registry_.find(device_id))
+    registry_.set_cloud_to_device_message_count(device_id,
+                                                static_cast<std::int32_t>(cloud_to_device_.depth(device_id, clock_.now())));
+}
+
+void hub::device_connected(std::string_view device_id, const connection_info& info) {
+  if (!registry_.find(device_id)) return;
+  if (!sessions_.connect(device_id, info)) return;
+  registry_.set_connection_state(device_id, connection_state::connected);
+  const std::string id(device_id);
+  if (const auto t = expiry_timers_.find(id); t != expiry_timers_.end()) {
+    clock_.cancel(t->second);
+    expiry_timers_.erase(t);
+  }
+  if (info.token_expiry) {
+    const auto generation = info.generation;
+    expiry_timers_[id] = clock_.call_at(*info.token_expiry, [this, id, generation] {
+      expiry_timers_.erase(id);
+      const auto* s = sessions_.find(id);
+      if (s && s->connected && s->connection.generation == generation) channel_.disconnect(id);
+    });
+  }
+  deliver_cloud_to_device(device_id);
+  refresh_cloud_to_device_count(device_id);
+}
+
+void hub::device_disconnected(std::string_view device_id, std::uint64_t generation) {
+  if (!sessions_.disconnect(device_id, generation)) return;
+  if (registry_.find(device_id)) registry_.set_connection_state(device_id, connection_state::disconnected);
+}
+
+void hub::device_subscribed(std::string_view device_id, std::uint64_t generation, device_subscription s) {
+  if (!sessions_.subscribe(device_id, generation, s)) return;
+  if (s == device_subscription::cloud_to_device) {
+    deliver_cloud_to_device(device_id);
+    refresh_cloud_to_device_count(device_id);
+  }
+}
+
+void hub::device_unsubscribed(std::string_view device_id, std::uint64_t generation, device_subscription s) {
+  sessions_.unsubscribe(device_id, generation, s);
+}
+
+void hub::connections_resynced(const std::vector<std::pair<std::string, device_session>>& live) {
+  const auto before = sessions_.connected_devices();
+  sessions_.reconcile(live);
+  for (const auto& id : before)
+    if (!sessions_.is_connected(id) && registry_.find(id))
+      registry_.set_connection_state(id, connection_state::disconnected);
+  for (const auto& [id, s] : live)
+    if (registry_.find(id)) {
+      registry_.set_connection_state(id, connection_state::connected);
+      deliver_cloud_to_device(id);
+      refresh_cloud_to_device_count(id);
+    }
+}
+
+nlohmann::json hub::device_get_twin(std::string_view device_id) {
+  auto view = registry_.get_twin_for_device(device_id);
+  registry_.record_activity(device_id);
+  return view;
+}
+
+std::int64_t hub::device_update_reported(std::string_view device_id, const nlohmann::json& patch) {
+  const auto version = registry_.update_reported_properties(device_id, patch);
+  registry_.record_activity(device_id);
+  return version;
+}
+
+std::uint64_t hub::device_sent_telemetry(device_to_cloud_message message) {
+  if (!registry_.find(message.device_id)) throw errors::device_not_found(message.device_id);
+  registry_.record_activity(message.device_id);
+  message.enqueued_time = clock_.now();
+  return telemetry_.append(std::move(message));
+}
+
+}  // namespace mockhub::core

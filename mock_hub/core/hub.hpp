@@ -1,0 +1,114 @@
+// The hub core's front door for adapters: the registry and twins, shared access policies,
+// device sessions, telemetry and cloud-to-device messages, wired to a device_channel so that a
+// service write reaches connected devices. One function per hub operation; reads that have no
+// side effects go straight to `registry()`.
+//
+// Single-threaded: the hub executor owns it; adapters post work to that thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "access_policies.hpp"
+#include "clock.hpp"
+#include "cloud_to_device_queue.hpp"
+#include "device_channel.hpp"
+#include "device_registry.hpp"
+#include "device_sessions.hpp"
+#include "id_source.hpp"
+#include "telemetry_log.hpp"
+
+namespace mockhub::core {
+
+struct hub_options {
+  /// The host name devices and services put in their SAS tokens' `sr`.
+  std::string host_name = "mockhub.azure-devices.net";
+  /// Telemetry messages kept per device (oldest dropped first).
+  std::size_t telemetry_per_device = 1000;
+  /// Expiry given to a cloud-to-device message that names none (the real hub's default TTL is 1 hour).
+  duration cloud_to_device_ttl = std::chrono::hours(1);
+};
+
+class hub {
+ public:
+  static constexpr std::size_t max_cloud_to_device_bytes = 64 * 1024;
+
+  hub(hub_options options, clock& clk, id_source& ids, device_channel& channel);
+  hub(const hub&) = delete;
+  hub& operator=(const hub&) = delete;
+
+  const hub_options& options() const noexcept { return options_; }
+  clock& time() noexcept { return clock_; }
+  device_registry& registry() noexcept { return registry_; }
+  const device_registry& registry() const noexcept { return registry_; }
+  access_policies& policies() noexcept { return policies_; }
+  const access_policies& policies() const noexcept { return policies_; }
+  const device_sessions& sessions() const noexcept { return sessions_; }
+  telemetry_log& telemetry() noexcept { return telemetry_; }
+
+  // --- Service operations with effects beyond the registry ---
+
+  /// Devices_CreateOrUpdateIdentity (see device_registry). The channel learns the new credentials;
+  /// a connected device that gets disabled is disconnected.
+  const device_identity& create_or_update_identity(std::string_view device_id, const device_identity_request& request,
+                                                   std::optional<std::string_view> if_match);
+  /// Devices_DeleteIdentity: the identity, twin, session, telemetry and queued messages go; a
+  /// connected device is disconnected.
+  void delete_identity(std::string_view device_id, std::optional<std::string_view> if_match);
+  /// Devices_UpdateTwin; a desired change is pushed to the device when connected and subscribed.
+  twin_write update_twin(std::string_view device_id, const nlohmann::json& patch, std::optional<std::string_view> if_match);
+  /// Devices_ReplaceTwin; likewise.
+  twin_write replace_twin(std::string_view device_id, const nlohmann::json& replacement,
+                          std::optional<std::string_view> if_match);
+  /// Sends a cloud-to-device message: 404001 for an unknown device, 413001 over 64 KB, 403004 when
+  /// 50 are already waiting. Delivered at once to a connected device subscribed to its devicebound
+  /// topic, otherwise queued until it is (or until the message expires).
+  void send_cloud_to_device_message(std::string_view device_id, cloud_to_device_message message);
+  /// CloudToDeviceMessages_PurgeCloudToDeviceMessageQueue. 404001 for an unknown device.
+  std::size_t purge_cloud_to_device_message_queue(std::string_view device_id);
+
+  // --- The device path (called by the broker link) ---
+
+  /// A connection was accepted by the broker. Unknown devices (deleted meanwhile) are ignored.
+  void device_connected(std::string_view device_id, const connection_info& info);
+  /// A connection ended; ignored unless it is the device's current one.
+  void device_disconnected(std::string_view device_id, std::uint64_t generation);
+  /// A subscription was accepted; subscribing to cloud-to-device delivers what is waiting.
+  void device_subscribed(std::string_view device_id, std::uint64_t generation, device_subscription s);
+  void device_unsubscribed(std::string_view device_id, std::uint64_t generation, device_subscription s);
+  /// After the link (re)connected to the broker: the broker's view of who is connected now.
+  void connections_resynced(const std::vector<std::pair<std::string, device_session>>& live);
+
+  /// A device's twin GET: {"desired": ..., "reported": ...}. 404001 when the identity is gone.
+  nlohmann::json device_get_twin(std::string_view device_id);
+  /// A device's reported PATCH; returns the new reported $version. Twin rules as in `twin`.
+  std::int64_t device_update_reported(std::string_view device_id, const nlohmann::json& patch);
+  /// A device's telemetry message: stamped, numbered, logged and handed to listeners.
+  std::uint64_t device_sent_telemetry(device_to_cloud_message message);
+
+ private:
+  void deliver_cloud_to_device(std::string_view device_id);
+  void refresh_cloud_to_device_count(std::string_view device_id);
+  void push_desired(std::string_view device_id, const std::optional<nlohmann::json>& notification);
+
+  hub_options options_;
+  clock& clock_;
+  id_source& ids_;
+  device_channel& channel_;
+  device_registry registry_;
+  access_policies policies_;
+  device_sessions sessions_;
+  telemetry_log telemetry_;
+  cloud_to_device_queue cloud_to_device_;
+  std::unordered_map<std::string, clock::timer_id> expiry_timers_;
+};
+
+}  // namespace mockhub::core
