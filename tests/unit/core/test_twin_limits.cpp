@@ -6,7 +6,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "mock_hub/core/clock.hpp"
 #include "mock_hub/core/errors.hpp"
+#include "mock_hub/core/twin.hpp"
 #include "mock_hub/core/twin_limits.hpp"
 
 using namespace mockhub::core;
@@ -54,7 +56,36 @@ json object_of_size(std::size_t size) {
   return o;
 }
 
+device_identity identity() {
+  device_identity d;
+  d.device_id = "d1";
+  return d;
+}
+
 const auto all_sections = {twin_section::tags, twin_section::desired, twin_section::reported};
+
+// The five ways a section gets written.
+enum class write_path { update_tags, update_desired, replace_tags, replace_desired, update_reported };
+
+void write(twin& t, write_path path, const json& content) {
+  const time_point now = virtual_clock::default_start();
+  switch (path) {
+    case write_path::update_tags: t.update(json{{"tags", content}}, now); return;
+    case write_path::update_desired: t.update(json{{"properties", {{"desired", content}}}}, now); return;
+    case write_path::replace_tags: t.replace(json{{"tags", content}}, now); return;
+    case write_path::replace_desired: t.replace(json{{"properties", {{"desired", content}}}}, now); return;
+    case write_path::update_reported: t.update_reported(content, now); return;
+  }
+}
+
+// A twin with something in every section, so that "unchanged" means something.
+twin populated_twin() {
+  const time_point now = virtual_clock::default_start();
+  twin t(identity(), now);
+  t.update(json::parse(R"({"tags":{"keep":1},"properties":{"desired":{"keep":{"x":1}}}})"), now);
+  t.update_reported(json::parse(R"({"keep":{"y":2}})"), now);
+  return t;
+}
 }  // namespace
 
 TEST_CASE("A key of up to 1 KB of UTF-8 is accepted and a longer one is refused", "[core][twin]") {
@@ -234,4 +265,75 @@ TEST_CASE("Each section may weigh up to its limit and no more", "[core][twin]") 
   CHECK(std::string(e.message()) == "'" + name + "' size should be at most " + std::to_string(limit) +
                                         " bytes; this operation would make it " + std::to_string(limit + 1) +
                                         " bytes.");
+}
+
+TEST_CASE("Every write path enforces every rule and leaves a refused twin byte-for-byte unchanged", "[core][twin]") {
+  auto [path, path_name] = GENERATE(table<write_path, std::string>({
+      {write_path::update_tags, "PATCH tags"},
+      {write_path::update_desired, "PATCH desired"},
+      {write_path::replace_tags, "PUT tags"},
+      {write_path::replace_desired, "PUT desired"},
+      {write_path::update_reported, "device reported PATCH"},
+  }));
+  auto [content, accepted, phrase] = GENERATE(table<json, bool, std::string>({
+      {json{{std::string(1024, 'k'), 1}}, true, ""},
+      {json{{std::string(1025, 'k'), 1}}, false, "Property or Tag name should be maximum 1024 bytes"},
+      {json{{"a.b", 1}}, false, "Property or Tag name has invalid characters"},
+      {json{{"$version", 5}}, false, "Property or Tag name has invalid characters"},
+      {json{{"$metadata", json::object()}}, false, "Property or Tag name has invalid characters"},
+      {nested(10), true, ""},
+      {nested(11), false, "Twin nesting should be maximum 10 levels"},
+      {json{{"s", std::string(4096, 'v')}}, true, ""},
+      {json{{"s", std::string(4097, 'v')}}, false, "Property or Tag value should be maximum 4096 bytes"},
+      {json{{"n", 4503599627370495}}, true, ""},
+      {json{{"n", -4503599627370497}}, false, "integer value should be between"},
+      {json{{"list", json::array({1, "x", json{{"o", 1}}})}}, true, ""},
+      {json{{"list", json::array({1, nullptr})}}, false, "Arrays cannot contain null values"},
+  }));
+  CAPTURE(path_name, content.dump().substr(0, 80));
+  twin t = populated_twin();
+  if (accepted) {
+    CHECK_NOTHROW(write(t, path, content));
+    return;
+  }
+  const auto before = t.document().dump();
+  const auto e = refusal_of([&] { write(t, path, content); });
+  CHECK(e.code() == 400004);
+  CHECK(e.http_status() == 400);
+  CHECK_THAT(std::string(e.message()), Catch::Contains(phrase));
+  CHECK(t.document().dump() == before);
+}
+
+TEST_CASE("Every write path accepts a section at its size limit and refuses one unit more", "[core][twin]") {
+  auto [path, name, limit] = GENERATE(table<write_path, std::string, std::size_t>({
+      {write_path::update_tags, "Tags", 8192},
+      {write_path::update_desired, "Properties.Desired", 32768},
+      {write_path::replace_tags, "Tags", 8192},
+      {write_path::replace_desired, "Properties.Desired", 32768},
+      {write_path::update_reported, "Properties.Reported", 32768},
+  }));
+  CAPTURE(name);
+  const auto refused_unchanged = [&](twin& t, const json& content) {
+    const auto before = t.document().dump();
+    const auto e = refusal_of([&] { write(t, path, content); });
+    CHECK(e.code() == 403100);
+    CHECK(e.http_status() == 403);
+    CHECK_THAT(std::string(e.message()), Catch::Contains("'" + name + "' size should be at most " +
+                                                          std::to_string(limit) + " bytes"));
+    CHECK(t.document().dump() == before);
+  };
+
+  SECTION("a whole section written at once") {
+    twin t(identity(), virtual_clock::default_start());
+    refused_unchanged(t, object_of_size(limit + 1));
+    CHECK_NOTHROW(write(t, path, object_of_size(limit)));
+  }
+  SECTION("a merge that grows a section past its limit; $metadata and $version do not count") {
+    if (path == write_path::replace_tags || path == write_path::replace_desired) return;  // replace does not merge
+    twin t(identity(), virtual_clock::default_start());
+    write(t, path, object_of_size(limit - 5));
+    CHECK_NOTHROW(write(t, path, json{{"zzzz", "v"}}));  // 4 + 1: exactly at the limit
+    refused_unchanged(t, json{{"zzzy", "v"}});
+    CHECK_NOTHROW(write(t, path, json{{"zzzz", nullptr}, {"zzzy", "v"}}));  // a swap keeps the size
+  }
 }
