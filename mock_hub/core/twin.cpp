@@ -107,6 +107,7 @@ back_end_write parse_back_end_write(const json& body) {
   return w;
 }
 
+// The key of a property section under "properties"; tags live at the root and never come here.
 const char* section_key(twin_section s) { return s == twin_section::desired ? "desired" : "reported"; }
 }  // namespace
 
