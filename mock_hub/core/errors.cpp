@@ -31,6 +31,9 @@ hub_error device_maximum_queue_depth_exceeded(std::string_view id) {
 hub_error operation_not_available_in_current_tier(std::string m) {
   return {403010, "OperationNotAvailableInCurrentTier", std::move(m)};
 }
+hub_error device_model_max_properties_exceeded(std::string m) {
+  return {403100, "DeviceModelMaxPropertiesExceeded", std::move(m)};
+}
 hub_error device_maximum_inflight_method_exceeded(std::string_view id) {
   return {403800, "DeviceMaximumInflightMethodExceeded",
           "Device " + quoted(id) + " has too many direct method calls in flight."};

@@ -45,6 +45,7 @@ hub_error iothub_quota_exceeded(std::string message);               // 403002
 hub_error job_quota_exceeded(std::string message);                  // 403003
 hub_error device_maximum_queue_depth_exceeded(std::string_view device_id);  // 403004
 hub_error operation_not_available_in_current_tier(std::string message);     // 403010
+hub_error device_model_max_properties_exceeded(std::string message);        // 403100
 hub_error device_maximum_inflight_method_exceeded(std::string_view device_id);  // 403800
 // 404
 hub_error device_not_found(std::string_view device_id);             // 404001

@@ -16,6 +16,7 @@ TEST_CASE("Every error carries its IoT Hub code, name, HTTP status and a message
       {errors::job_quota_exceeded("x"), 403003, "JobQuotaExceeded", 403},
       {errors::device_maximum_queue_depth_exceeded("d1"), 403004, "DeviceMaximumQueueDepthExceeded", 403},
       {errors::operation_not_available_in_current_tier("x"), 403010, "OperationNotAvailableInCurrentTier", 403},
+      {errors::device_model_max_properties_exceeded("x"), 403100, "DeviceModelMaxPropertiesExceeded", 403},
       {errors::device_maximum_inflight_method_exceeded("d1"), 403800, "DeviceMaximumInflightMethodExceeded", 403},
       {errors::device_not_found("d1"), 404001, "DeviceNotFound", 404},
       {errors::job_not_found("j1"), 404002, "JobNotFound", 404},
