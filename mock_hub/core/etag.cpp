@@ -3,8 +3,9 @@
 namespace mockhub::core {
 
 bool if_match_satisfied(std::string_view if_match, std::string_view etag) noexcept {
-  // Weak validators (W/"...") compare like strong ones here: the hub's etags are weak anyway.
-  if (if_match.starts_with("W/")) if_match.remove_prefix(2);
+  const auto first = if_match.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return false;
+  if_match = if_match.substr(first, if_match.find_last_not_of(" \t") - first + 1);
   if (if_match.size() >= 2 && if_match.front() == '"' && if_match.back() == '"')
     if_match = if_match.substr(1, if_match.size() - 2);
   return if_match == "*" || if_match == etag;

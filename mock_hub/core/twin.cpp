@@ -1,8 +1,10 @@
 #include "twin.hpp"
 
+
 #include <utility>
 
 #include "encoding.hpp"
+#include "etag.hpp"
 #include "errors.hpp"
 #include "time_format.hpp"
 #include "twin_limits.hpp"
@@ -168,15 +170,7 @@ std::int64_t twin::reported_version() const {
   return doc_.at("properties").at("reported").at(version_key).get<std::int64_t>();
 }
 
-bool twin::etag_matches(std::string_view if_match) const {
-  const auto first = if_match.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return false;
-  if_match = if_match.substr(first, if_match.find_last_not_of(" \t") - first + 1);
-  if (if_match.size() >= 2 && if_match.front() == '"' && if_match.back() == '"') {
-    if_match = if_match.substr(1, if_match.size() - 2);
-  }
-  return if_match == "*" || if_match == etag();
-}
+bool twin::etag_matches(std::string_view if_match) const { return if_match_satisfied(if_match, etag()); }
 
 std::optional<nlohmann::json> twin::update(const json& patch, time_point now) {
   const back_end_write w = parse_back_end_write(patch);
