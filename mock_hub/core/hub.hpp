@@ -23,6 +23,7 @@
 #include "device_channel.hpp"
 #include "device_registry.hpp"
 #include "device_sessions.hpp"
+#include "direct_methods.hpp"
 #include "id_source.hpp"
 #include "telemetry_log.hpp"
 
@@ -74,6 +75,9 @@ class hub {
   void send_cloud_to_device_message(std::string_view device_id, cloud_to_device_message message);
   /// CloudToDeviceMessages_PurgeCloudToDeviceMessageQueue. 404001 for an unknown device.
   std::size_t purge_cloud_to_device_message_queue(std::string_view device_id);
+  /// Devices_InvokeMethod: 404001 (thrown) for an unknown device; everything else arrives through
+  /// `done` (see direct_methods), exactly once, possibly before this returns.
+  void invoke_device_method(std::string_view device_id, method_request request, method_callback done);
 
   // --- The device path (called by the broker link) ---
 
@@ -93,6 +97,10 @@ class hub {
   std::int64_t device_update_reported(std::string_view device_id, const nlohmann::json& patch);
   /// A device's telemetry message: stamped, numbered, logged and handed to listeners.
   std::uint64_t device_sent_telemetry(device_to_cloud_message message);
+  /// A device's answer to a direct method (`$iothub/methods/res/{status}/?$rid=`). Late or
+  /// unknown answers are ignored (false).
+  bool device_method_response(std::string_view device_id, std::string_view request_id, int status,
+                              std::string_view payload);
 
  private:
   void deliver_cloud_to_device(std::string_view device_id);
@@ -108,6 +116,7 @@ class hub {
   device_sessions sessions_;
   telemetry_log telemetry_;
   cloud_to_device_queue cloud_to_device_;
+  direct_methods methods_;
   std::unordered_map<std::string, clock::timer_id> expiry_timers_;
 };
 
