@@ -48,27 +48,27 @@ void hub_executor::run() {
       tasks_.clear();  // their futures report broken promises to any waiter
       return;
     }
-    if (tasks_.empty()) {
-      // Timers are only read and changed on this thread, so reading next_due here is safe.
-      const auto due = mode_ == timers::real_time ? clock_.next_due() : std::nullopt;
-      if (due) {
-        wake_.wait_until(lock, *due);
-        if (tasks_.empty() && !stopping_) {
-          lock.unlock();
-          guarded([this] { clock_.run_due(); });
-          lock.lock();
-        }
-      } else {
-        wake_.wait(lock);
-      }
+    if (!tasks_.empty()) {
+      auto task = std::move(tasks_.front());
+      tasks_.pop_front();
+      lock.unlock();
+      guarded(task);
+      guarded([this] { clock_.run_due(); });
+      lock.lock();
       continue;
     }
-    auto task = std::move(tasks_.front());
-    tasks_.pop_front();
-    lock.unlock();
-    guarded(task);
-    guarded([this] { clock_.run_due(); });
-    lock.lock();
+    // Idle. Timers are only read and changed on this thread, so reading them here is safe.
+    // Timers that are already due run in rounds, with queued tasks served between rounds.
+    const auto due = clock_.next_due();
+    if (due && *due <= clock_.now()) {
+      lock.unlock();
+      guarded([this] { clock_.run_due(); });
+      lock.lock();
+    } else if (due && mode_ == timers::real_time) {
+      wake_.wait_until(lock, *due);
+    } else {
+      wake_.wait(lock);
+    }
   }
 }
 

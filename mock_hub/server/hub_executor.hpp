@@ -1,9 +1,10 @@
 // The one thread that owns the hub core. Adapters (broker link, REST) post work to it and may
 // wait for the result; nothing else touches the core, so the core needs no locks.
 //
-// After every task the executor fires the clock's due timers. With a real-time clock it also
-// wakes up when the next timer falls due; with a virtual clock, time only moves inside a task
-// (`call([&]{ clock.advance(...); })`), which fires what became due before `call` returns.
+// After every task the executor fires the clock's due timers, in rounds with queued tasks served
+// between them. With a real-time clock it also wakes up when the next timer falls due; with a
+// virtual clock, time only moves inside a task (`call([&]{ clock.advance(...); })`), which fires
+// what became due before `call` returns.
 #pragma once
 
 #include <condition_variable>

@@ -58,3 +58,21 @@ TEST_CASE("After stop, call throws instead of hanging", "[adapters][executor]") 
   CHECK_THROWS_AS(ex.call([] { return 1; }), std::runtime_error);
   ex.post([] {});  // ignored
 }
+
+TEST_CASE("Work that keeps rescheduling itself at now does not starve queued calls", "[adapters][executor]") {
+  core::virtual_clock clk;
+  server::hub_executor ex(clk, server::hub_executor::timers::virtual_time);
+  bool stop = false;
+  int slices = 0;
+  std::function<void()> slice = [&] {
+    ++slices;
+    if (!stop) clk.call_at(clk.now(), slice);
+  };
+  ex.call([&] { clk.call_at(clk.now(), slice); });
+  // Without rounds this call would never run: the chain of slices never ends by itself.
+  const int seen = ex.call([&] {
+    stop = true;
+    return slices;
+  });
+  CHECK(seen >= 1);
+}
