@@ -4,6 +4,16 @@
 
 namespace mockhub::core {
 
+// The registry's twins as a query collection, keyed by device id.
+class hub::twin_source final : public query::document_source {
+ public:
+  explicit twin_source(const device_registry& registry) : registry_(registry) {}
+  void scan(std::string_view after_key, const visitor& visit) const override { registry_.scan_twins(after_key, visit); }
+
+ private:
+  const device_registry& registry_;
+};
+
 hub::hub(hub_options options, clock& clk, id_source& ids, device_channel& channel)
     : options_(std::move(options)),
       clock_(clk),
@@ -12,7 +22,37 @@ hub::hub(hub_options options, clock& clk, id_source& ids, device_channel& channe
       registry_(clk, ids),
       policies_(ids),
       telemetry_(options_.telemetry_per_device),
-      methods_(clk, sessions_, channel) {}
+      methods_(clk, sessions_, channel),
+      twins_(std::make_unique<twin_source>(registry_)),
+      jobs_(options_.jobs, clk, *this) {}
+
+query::query_page hub::query(std::string_view text, const query::page_request& page) const {
+  const auto q = query::compile_query(text);
+  switch (q.collection()) {
+    case query::ast::collection::jobs:
+      return q.run(jobs_.device_job_records(), page);
+    case query::ast::collection::modules: {
+      // Module identities are not supported: the collection exists and is empty.
+      static const query::map_document_source::map_type none;
+      return q.run(query::map_document_source(none), page);
+    }
+    case query::ast::collection::devices:
+      break;
+  }
+  return q.run(*twins_, page);
+}
+
+void hub::scan_twins(const std::function<bool(std::string_view, const nlohmann::json&)>& visit) const {
+  registry_.scan_twins({}, visit);
+}
+
+void hub::update_twin_for_job(std::string_view device_id, const nlohmann::json& patch) {
+  update_twin(device_id, patch, "*");
+}
+
+void hub::invoke_method_for_job(std::string_view device_id, const method_request& request, method_callback done) {
+  invoke_device_method(device_id, request, std::move(done));
+}
 
 const device_identity& hub::create_or_update_identity(std::string_view device_id, const device_identity_request& request,
                                                       std::optional<std::string_view> if_match) {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <memory>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -25,6 +26,8 @@
 #include "device_sessions.hpp"
 #include "direct_methods.hpp"
 #include "id_source.hpp"
+#include "job_engine.hpp"
+#include "query/compiled_query.hpp"
 #include "telemetry_log.hpp"
 
 namespace mockhub::core {
@@ -36,9 +39,11 @@ struct hub_options {
   std::size_t telemetry_per_device = 1000;
   /// Expiry given to a cloud-to-device message that names none (the real hub's default TTL is 1 hour).
   duration cloud_to_device_ttl = std::chrono::hours(1);
+  /// Scheduled jobs: concurrency (S1 by default), fan-out window, retention, optional pacing.
+  job_engine_options jobs;
 };
 
-class hub {
+class hub : private job_device_operations {
  public:
   static constexpr std::size_t max_cloud_to_device_bytes = 64 * 1024;
 
@@ -54,6 +59,13 @@ class hub {
   const access_policies& policies() const noexcept { return policies_; }
   const device_sessions& sessions() const noexcept { return sessions_; }
   telemetry_log& telemetry() noexcept { return telemetry_; }
+  /// Jobs_CreateScheduledJob, Jobs_GetScheduledJob, Jobs_CancelScheduledJob, Jobs_QueryScheduledJobs.
+  job_engine& jobs() noexcept { return jobs_; }
+  const job_engine& jobs() const noexcept { return jobs_; }
+
+  /// Query_GetTwins (POST /devices/query): one page of a query over `devices` or `devices.jobs`.
+  /// Throws hub_error for a query the hub refuses (see query/compiled_query.hpp).
+  query::query_page query(std::string_view text, const query::page_request& page = {}) const;
 
   // --- Service operations with effects beyond the registry ---
 
@@ -107,6 +119,13 @@ class hub {
   void refresh_cloud_to_device_count(std::string_view device_id);
   void push_desired(std::string_view device_id, const std::optional<nlohmann::json>& notification);
 
+  // job_device_operations
+  void scan_twins(const std::function<bool(std::string_view, const nlohmann::json&)>& visit) const override;
+  void update_twin_for_job(std::string_view device_id, const nlohmann::json& patch) override;
+  void invoke_method_for_job(std::string_view device_id, const method_request& request, method_callback done) override;
+
+  class twin_source;
+
   hub_options options_;
   clock& clock_;
   id_source& ids_;
@@ -117,6 +136,8 @@ class hub {
   telemetry_log telemetry_;
   cloud_to_device_queue cloud_to_device_;
   direct_methods methods_;
+  std::unique_ptr<query::document_source> twins_;
+  job_engine jobs_;
   std::unordered_map<std::string, clock::timer_id> expiry_timers_;
 };
 
