@@ -407,7 +407,7 @@ TEST_CASE_METHOD(jobs_fixture, "Job requests are validated as the hub does", "[c
   SECTION("job ids: 64 of letters, digits and '-'") {
     job_request::from_json(twin_job(std::string(64, 'a')), std::string(64, 'a'), clk.now());
     job_request::from_json(twin_job("Door-Lock-9"), "Door-Lock-9", clk.now());
-    for (const std::string bad : {std::string(65, 'a'), std::string("a_b"), std::string("a b"), std::string("")})
+    for (const std::string& bad : {std::string(65, 'a'), std::string("a_b"), std::string("a b"), std::string("")})
       check_hub_error([&] { job_request::from_json(twin_job(bad), bad, clk.now()); }, 400004, "is not valid");
   }
   SECTION("a start time in the past means now") {
