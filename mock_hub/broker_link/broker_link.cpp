@@ -69,8 +69,8 @@ json device_credentials(const core::device_identity* d) {
   return {{"primary", d->primary_key}, {"secondary", d->secondary_key}, {"enabled", d->status == core::device_status::enabled}};
 }
 
-broker_link::broker_link(broker_link_options options, core::hub& hub, executor post)
-    : options_(std::move(options)), hub_(hub), post_(std::move(post)) {
+broker_link::broker_link(broker_link_options options, executor post)
+    : options_(std::move(options)), post_(std::move(post)) {
   mosquitto_lib_init();
   mosq_ = mosquitto_new(options_.client_id.c_str(), true, this);
   if (!mosq_) throw std::runtime_error("broker_link: mosquitto_new failed");
@@ -91,6 +91,7 @@ broker_link::~broker_link() {
 
 void broker_link::start() {
   if (started_) return;
+  if (!hub_) throw std::logic_error("broker_link::start: attach a hub first");
   started_ = true;
   const int rc = mosquitto_connect_async(mosq_, options_.host.c_str(), options_.port, options_.keepalive_seconds);
   if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_ERRNO)
@@ -172,21 +173,21 @@ void broker_link::handle(std::string topic, std::string payload) {
         if (const auto sub = subscription_of(f.value("filter", ""))) s.subscriptions |= static_cast<std::uint8_t>(*sub);
       live.emplace_back(c.value("id", ""), s);
     }
-    hub_.connections_resynced(live);
+    hub_->connections_resynced(live);
     return;
   }
   const auto id = core::url_decode(rest);
   if (!id) return;
   const auto gen = body.value("gen", std::uint64_t{0});
   if (kind == "conn") {
-    hub_.device_connected(*id, connection_from(body));
+    hub_->device_connected(*id, connection_from(body));
   } else if (kind == "disc") {
-    hub_.device_disconnected(*id, gen);
+    hub_->device_disconnected(*id, gen);
   } else if (kind == "sub" || kind == "unsub") {
     const auto sub = subscription_of(body.value("filter", ""));
     if (!sub) return;
-    if (kind == "sub") hub_.device_subscribed(*id, gen, *sub);
-    else hub_.device_unsubscribed(*id, gen, *sub);
+    if (kind == "sub") hub_->device_subscribed(*id, gen, *sub);
+    else hub_->device_unsubscribed(*id, gen, *sub);
   }
 }
 
@@ -200,12 +201,12 @@ void broker_link::handle_device_publish(const std::string& device_id, std::strin
     std::string status = "200", body, suffix;
     try {
       if (topic.starts_with(twin_get)) {
-        body = hub_.device_get_twin(device_id).dump();
+        body = hub_->device_get_twin(device_id).dump();
       } else {
         json patch = json::parse(payload, nullptr, false);
         if (patch.is_discarded())
           throw core::errors::argument_invalid("The reported properties patch is not valid JSON.");
-        const auto version = hub_.device_update_reported(device_id, patch);
+        const auto version = hub_->device_update_reported(device_id, patch);
         status = "204";
         suffix = "&$version=" + std::to_string(version);
       }
@@ -224,7 +225,7 @@ void broker_link::handle_device_publish(const std::string& device_id, std::strin
     (void)end;
     const auto rid = query_value(topic, "$rid");
     if (ec != std::errc{} || !rid) return;  // the plugin only lets well-formed topics through
-    hub_.device_method_response(device_id, *rid, status, payload);
+    hub_->device_method_response(device_id, *rid, status, payload);
     return;
   }
   const std::string events_prefix = "devices/" + device_id + "/messages/events/";
@@ -240,7 +241,7 @@ void broker_link::handle_device_publish(const std::string& device_id, std::strin
       m.application = props->application;
     }
     try {
-      hub_.device_sent_telemetry(std::move(m));
+      hub_->device_sent_telemetry(std::move(m));
     } catch (const core::hub_error&) {
       // The identity was deleted while the message was on its way: dropped, as the hub would.
     }
@@ -249,14 +250,14 @@ void broker_link::handle_device_publish(const std::string& device_id, std::strin
 
 void broker_link::push_snapshot() {
   json devices = json::object();
-  hub_.registry().for_each_identity([&devices](const core::device_identity& d) { devices[d.device_id] = device_credentials(&d); });
+  hub_->registry().for_each_identity([&devices](const core::device_identity& d) { devices[d.device_id] = device_credentials(&d); });
   json policies = json::array();
-  for (const auto& p : hub_.policies().list())
+  for (const auto& p : hub_->policies().list())
     policies.push_back({{"name", p.name},
                         {"primary", p.primary_key},
                         {"secondary", p.secondary_key},
                         {"device_connect", p.rights.contains(core::permission::device_connect)}});
-  publish("$hub/ctl/auth", json{{"mode", "snapshot"}, {"host", hub_.options().host_name}, {"devices", devices}, {"policies", policies}}.dump(), 1);
+  publish("$hub/ctl/auth", json{{"mode", "snapshot"}, {"host", hub_->options().host_name}, {"devices", devices}, {"policies", policies}}.dump(), 1);
 }
 
 void broker_link::push_clock(std::optional<core::time_point> now) {

@@ -43,12 +43,15 @@ class broker_link final : public core::device_channel {
  public:
   using executor = std::function<void(std::function<void()>)>;
 
-  /// `post` runs a task on the thread that owns `hub`. Nothing happens until start().
-  broker_link(broker_link_options options, core::hub& hub, executor post);
+  /// `post` runs a task on the thread that owns the hub. Nothing happens until start().
+  broker_link(broker_link_options options, executor post);
   ~broker_link() override;
   broker_link(const broker_link&) = delete;
   broker_link& operator=(const broker_link&) = delete;
 
+  /// The hub the link drives; it is created with this link as its device channel, so it comes
+  /// after the link. Required before start().
+  void attach(core::hub& hub) noexcept { hub_ = &hub; }
   /// Connects in the background (and reconnects with backoff whenever the connection drops).
   void start();
   /// Disconnects and stops the network thread. Idempotent.
@@ -81,7 +84,7 @@ class broker_link final : public core::device_channel {
   void publish_to_device(std::string_view device_id, std::string_view topic, std::string_view payload, int qos);
 
   broker_link_options options_;
-  core::hub& hub_;
+  core::hub* hub_ = nullptr;
   executor post_;
   struct mosquitto* mosq_ = nullptr;
   bool started_ = false;
