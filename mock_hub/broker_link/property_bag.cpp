@@ -6,22 +6,11 @@
 namespace mockhub::broker_link {
 
 std::optional<decoded_properties> decode_property_bag(std::string_view bag) {
+  auto pairs = core::parse_property_bag(bag);
+  if (!pairs) return std::nullopt;
   decoded_properties out;
-  while (!bag.empty()) {
-    const auto amp = bag.find('&');
-    const std::string_view pair = bag.substr(0, amp);
-    bag = amp == std::string_view::npos ? std::string_view{} : bag.substr(amp + 1);
-    if (pair.empty()) continue;
-    const auto eq = pair.find('=');
-    const auto key = core::url_decode(pair.substr(0, eq));
-    if (!key) return std::nullopt;
-    std::optional<std::string> value;
-    if (eq != std::string_view::npos) {
-      value = core::url_decode(pair.substr(eq + 1));
-      if (!value) return std::nullopt;
-    }
+  for (auto& [k, value] : *pairs) {
     auto& s = out.system;
-    const std::string& k = *key;
     if (k == "$.mid") s.message_id = value;
     else if (k == "$.cid") s.correlation_id = value;
     else if (k == "$.uid") s.user_id = value;
@@ -31,21 +20,14 @@ std::optional<decoded_properties> decode_property_bag(std::string_view bag) {
     else if (k == "$.to") s.to = value;
     else if (k == "$.on") s.output_name = value;
     else if (k == "$.ifid") s.interface_id = value;
-    else out.application[k] = value;
+    else out.application[k] = std::move(value);
   }
   return out;
 }
 
 std::string encode_property_bag(const core::cloud_to_device_message& m) {
-  std::string bag;
-  auto add = [&bag](std::string_view key, const std::optional<std::string>& value) {
-    if (!bag.empty()) bag += '&';
-    bag += core::url_encode(key);
-    if (value) {
-      bag += '=';
-      bag += core::url_encode(*value);
-    }
-  };
+  core::property_list bag;
+  auto add = [&bag](std::string key, const std::optional<std::string>& value) { bag.emplace_back(std::move(key), value); };
   if (m.message_id) add("$.mid", m.message_id);
   if (m.correlation_id) add("$.cid", m.correlation_id);
   if (m.user_id) add("$.uid", m.user_id);
@@ -55,7 +37,7 @@ std::string encode_property_bag(const core::cloud_to_device_message& m) {
   if (m.expiry) add("$.exp", core::format_time(*m.expiry));
   if (m.ack) add("iothub-ack", m.ack);
   for (const auto& [k, v] : m.application) add(k, v);
-  return bag;
+  return core::format_property_bag(bag);
 }
 
 }  // namespace mockhub::broker_link

@@ -83,4 +83,37 @@ std::optional<std::string> url_decode(std::string_view text, bool plus_is_space)
   return out;
 }
 
+std::optional<property_list> parse_property_bag(std::string_view bag) {
+  property_list out;
+  while (!bag.empty()) {
+    const auto amp = bag.find('&');
+    const std::string_view pair = bag.substr(0, amp);
+    bag = amp == std::string_view::npos ? std::string_view{} : bag.substr(amp + 1);
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    auto key = url_decode(pair.substr(0, eq));
+    if (!key) return std::nullopt;
+    std::optional<std::string> value;
+    if (eq != std::string_view::npos) {
+      value = url_decode(pair.substr(eq + 1));
+      if (!value) return std::nullopt;
+    }
+    out.emplace_back(std::move(*key), std::move(value));
+  }
+  return out;
+}
+
+std::string format_property_bag(const property_list& properties) {
+  std::string bag;
+  for (const auto& [key, value] : properties) {
+    if (!bag.empty()) bag += '&';
+    bag += url_encode(key);
+    if (value) {
+      bag += '=';
+      bag += url_encode(*value);
+    }
+  }
+  return bag;
+}
+
 }  // namespace mockhub::core

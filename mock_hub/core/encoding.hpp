@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace mockhub::core {
 
@@ -18,5 +20,14 @@ std::string url_encode(std::string_view text);
 /// Decodes %XX escapes (either case). With `plus_is_space`, '+' decodes to a space
 /// (application/x-www-form-urlencoded). nullopt for a malformed escape.
 std::optional<std::string> url_decode(std::string_view text, bool plus_is_space = false);
+
+/// The MQTT property bag of IoT Hub topics (reference section 1.6), as ordered pairs: `k=v&k2=v2`,
+/// each key and value percent-encoded; a key alone is a null value, `key=` an empty string.
+/// Both sides use it: the hub's broker link and the device library.
+using property_list = std::vector<std::pair<std::string, std::optional<std::string>>>;
+/// Splits and decodes a bag; empty pairs (`&&`) are skipped. nullopt for a malformed escape.
+std::optional<property_list> parse_property_bag(std::string_view bag);
+/// Encodes pairs in the given order with `url_encode` (so `$.mid` becomes `%24.mid`, as the Node SDK writes it).
+std::string format_property_bag(const property_list& properties);
 
 }  // namespace mockhub::core
