@@ -106,9 +106,9 @@ void broker_link::stop() {
   mosquitto_loop_stop(mosq_, true);
 }
 
-bool broker_link::wait_ready(std::chrono::milliseconds timeout) {
+bool broker_link::wait_ready(std::chrono::milliseconds timeout, std::uint64_t at_least) {
   std::unique_lock lock(ready_mutex_);
-  return ready_cv_.wait_for(lock, timeout, [this] { return ready_count_.load() > 0; });
+  return ready_cv_.wait_for(lock, timeout, [this, at_least] { return ready_count_.load() >= at_least; });
 }
 
 void broker_link::on_connect(struct mosquitto*, void* self, int rc) {

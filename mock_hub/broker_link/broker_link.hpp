@@ -56,8 +56,9 @@ class broker_link final : public core::device_channel {
   void start();
   /// Disconnects and stops the network thread. Idempotent.
   void stop();
-  /// Waits until the link is connected and has pushed its first credential snapshot.
-  bool wait_ready(std::chrono::milliseconds timeout);
+  /// Waits until the link is connected and has pushed its first credential snapshot (or, with
+  /// `at_least` > 1, until it has become ready that many times: after a broker restart).
+  bool wait_ready(std::chrono::milliseconds timeout, std::uint64_t at_least = 1);
   /// How many times the link has become ready (1 after the first connect; +1 per reconnect).
   std::uint64_t ready_count() const noexcept { return ready_count_.load(); }
 
