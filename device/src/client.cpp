@@ -207,8 +207,11 @@ class client::impl final : public event_loop::io_handler, public std::enable_sha
     cancel_connection_timers();
     unwatch();
     phase_ = phase::idle;
-    desired_ = nullptr;  // no handler runs during teardown
-    connection_handler_ = nullptr;
+    {
+      std::lock_guard lock(handlers_mutex_);
+      desired_ = nullptr;  // no handler runs during teardown
+      connection_handler_ = nullptr;
+    }
     fail_all(device_error(errc::closed, "client closed"));
     auto waiters = std::exchange(close_waiters_, {});
     for (auto& w : waiters) w.complete();
@@ -216,26 +219,42 @@ class client::impl final : public event_loop::io_handler, public std::enable_sha
     status_.store(connection_status::disconnected);
   }
 
+  // Handlers are set from any thread and take effect at once (a request arriving right after
+  // on_method() returns finds its handler); the subscriptions they need follow on the loop.
   void set_method(std::string name, method_handler sync, deferred_method_handler deferred) {
-    if (name.empty()) {
-      default_method_ = {std::move(sync), std::move(deferred)};
-    } else {
-      methods_[std::move(name)] = {std::move(sync), std::move(deferred)};
+    {
+      std::lock_guard lock(handlers_mutex_);
+      if (name.empty()) default_method_ = {std::move(sync), std::move(deferred)};
+      else methods_[std::move(name)] = {std::move(sync), std::move(deferred)};
+      wanted_ |= sub_methods;
     }
-    wanted_ |= sub_methods;
-    ensure_subscriptions();
+    subscribe_later();
   }
   void set_desired(desired_handler h) {
-    desired_ = std::move(h);
-    wanted_ |= sub_desired | sub_twin;
-    ensure_subscriptions();
+    {
+      std::lock_guard lock(handlers_mutex_);
+      desired_ = std::move(h);
+      wanted_ |= sub_desired | sub_twin;
+    }
+    subscribe_later();
   }
   void set_c2d(message_handler h) {
-    c2d_ = std::move(h);
-    wanted_ |= sub_c2d;
-    ensure_subscriptions();
+    {
+      std::lock_guard lock(handlers_mutex_);
+      c2d_ = std::move(h);
+      wanted_ |= sub_c2d;
+    }
+    subscribe_later();
   }
-  void set_connection_handler(connection_handler h) { connection_handler_ = std::move(h); }
+  void set_connection_handler(connection_handler h) {
+    std::lock_guard lock(handlers_mutex_);
+    connection_handler_ = std::move(h);
+  }
+  void subscribe_later() {
+    run_in_loop([self = shared_from_this()] {
+      if (!self->torn_down_) self->ensure_subscriptions();
+    });
+  }
 
   void send_telemetry(message m, token<void> t) {
     if (torn_down_) return t.fail(device_error(errc::closed, "client closed"));
@@ -260,10 +279,13 @@ class client::impl final : public event_loop::io_handler, public std::enable_sha
     const auto rid = op.rid;
     op.timer = loop_.call_after(options_.operation_timeout, [this, rid] { twin_timeout(rid); });
     twin_ops_.emplace(rid, std::move(op));
-    if (!(wanted_ & sub_twin)) {
+    bool subscribe = false;
+    {
+      std::lock_guard lock(handlers_mutex_);
+      subscribe = !(wanted_ & sub_twin);
       wanted_ |= sub_twin;
-      ensure_subscriptions();
     }
+    if (subscribe) ensure_subscriptions();
     flush_twin();
   }
 
@@ -308,7 +330,12 @@ class client::impl final : public event_loop::io_handler, public std::enable_sha
 
   void set_status(connection_event e) {
     status_.store(e.status);
-    if (connection_handler_) connection_handler_(e);
+    connection_handler h;
+    {
+      std::lock_guard lock(handlers_mutex_);
+      h = connection_handler_;
+    }
+    if (h) h(e);
   }
 
   // --- connection lifecycle ---
@@ -362,7 +389,12 @@ class client::impl final : public event_loop::io_handler, public std::enable_sha
 
   void ensure_subscriptions() {
     if (phase_ != phase::subscribing && phase_ != phase::connected) return;
-    const std::uint8_t missing = static_cast<std::uint8_t>(wanted_ & ~(subscribed_ | pending_mask_));
+    std::uint8_t wanted = 0;
+    {
+      std::lock_guard lock(handlers_mutex_);
+      wanted = wanted_;
+    }
+    const std::uint8_t missing = static_cast<std::uint8_t>(wanted & ~(subscribed_ | pending_mask_));
     auto sub = [this](std::uint8_t bit, const std::string& filter, int qos) {
       int mid = 0;
       if (mosquitto_subscribe(mosq_, &mid, filter.c_str(), qos) == MOSQ_ERR_SUCCESS) {
@@ -385,7 +417,7 @@ class client::impl final : public event_loop::io_handler, public std::enable_sha
     pending_subs_.erase(it);
     pending_mask_ = static_cast<std::uint8_t>(pending_mask_ & ~bit);
     subscribed_ |= bit;
-    if (bit == sub_desired && desired_) start_resync();
+    if (bit == sub_desired) start_resync();
     if (phase_ == phase::subscribing && pending_subs_.empty()) become_connected();
     else if (phase_ == phase::connected) flush_twin();
   }
@@ -687,11 +719,17 @@ class client::impl final : public event_loop::io_handler, public std::enable_sha
   }
 
   void deliver_desired(const std::vector<desired_update>& updates) {
+    if (updates.empty()) return;
+    desired_handler h;
+    {
+      std::lock_guard lock(handlers_mutex_);
+      h = desired_;
+    }
     for (const auto& u : updates) {
       ++stats_.desired_received;
-      if (!desired_) continue;
+      if (!h) continue;
       try {
-        desired_(u.desired, u.state);
+        h(u.desired, u.state);
       } catch (...) {
         // A throwing handler must not take the network thread down.
       }
@@ -718,9 +756,14 @@ class client::impl final : public event_loop::io_handler, public std::enable_sha
     if (auto msg = topics::parse_cloud_to_device(topic, cs_.device_id)) {
       ++stats_.messages_received;
       msg->body = std::move(body);
-      if (c2d_) {
+      message_handler h;
+      {
+        std::lock_guard lock(handlers_mutex_);
+        h = c2d_;
+      }
+      if (h) {
         try {
-          c2d_(*msg);
+          h(*msg);
         } catch (...) {
         }
       }
@@ -741,15 +784,19 @@ class client::impl final : public event_loop::io_handler, public std::enable_sha
     state->request_id = req.request_id;
     state->generation = generation_;
     method_reply reply(state);
-    const auto it = methods_.find(req.method_name);
-    const method_entry* entry = it != methods_.end() ? &it->second : default_method_ ? &default_method_ : nullptr;
+    method_entry entry;
+    {
+      std::lock_guard lock(handlers_mutex_);
+      const auto it = methods_.find(req.method_name);
+      entry = it != methods_.end() ? it->second : default_method_;
+    }
     if (!entry) {
       reply.respond(501, json{{"message", "no handler for method '" + req.method_name + "'"}});
       return;
     }
     try {
-      if (entry->sync) reply.respond(entry->sync(req));
-      else entry->deferred(req, reply);
+      if (entry.sync) reply.respond(entry.sync(req));
+      else entry.deferred(req, reply);
     } catch (const std::exception& e) {
       reply.respond(500, json{{"message", e.what()}});
     } catch (...) {
@@ -778,6 +825,7 @@ class client::impl final : public event_loop::io_handler, public std::enable_sha
   event_loop::timer_id connect_timer_ = 0, retry_timer_ = 0, renew_timer_ = 0, misc_timer_ = 0, close_timer_ = 0;
   std::vector<token<void>> connect_waiters_, close_waiters_;
 
+  std::mutex handlers_mutex_;  // guards the handlers and wanted_
   std::uint8_t wanted_ = 0, subscribed_ = 0, pending_mask_ = 0;
   std::map<int, std::uint8_t> pending_subs_;
 
@@ -888,26 +936,26 @@ client_stats client::stats() const noexcept {
 
 void client::on_method(std::string name, method_handler handler) {
   if (name.empty()) throw std::invalid_argument("client::on_method: empty method name (use on_default_method)");
-  impl_->run_in_loop([i = impl_, n = std::move(name), h = std::move(handler)]() mutable { i->set_method(std::move(n), std::move(h), {}); });
+  impl_->set_method(std::move(name), std::move(handler), {});
 }
 void client::on_method_deferred(std::string name, deferred_method_handler handler) {
   if (name.empty()) throw std::invalid_argument("client::on_method_deferred: empty method name (use on_default_method_deferred)");
-  impl_->run_in_loop([i = impl_, n = std::move(name), h = std::move(handler)]() mutable { i->set_method(std::move(n), {}, std::move(h)); });
+  impl_->set_method(std::move(name), {}, std::move(handler));
 }
 void client::on_default_method(method_handler handler) {
-  impl_->run_in_loop([i = impl_, h = std::move(handler)]() mutable { i->set_method({}, std::move(h), {}); });
+  impl_->set_method({}, std::move(handler), {});
 }
 void client::on_default_method_deferred(deferred_method_handler handler) {
-  impl_->run_in_loop([i = impl_, h = std::move(handler)]() mutable { i->set_method({}, {}, std::move(h)); });
+  impl_->set_method({}, {}, std::move(handler));
 }
 void client::on_desired_properties(desired_handler handler) {
-  impl_->run_in_loop([i = impl_, h = std::move(handler)]() mutable { i->set_desired(std::move(h)); });
+  impl_->set_desired(std::move(handler));
 }
 void client::on_cloud_to_device(message_handler handler) {
-  impl_->run_in_loop([i = impl_, h = std::move(handler)]() mutable { i->set_c2d(std::move(h)); });
+  impl_->set_c2d(std::move(handler));
 }
 void client::on_connection_status(connection_handler handler) {
-  impl_->run_in_loop([i = impl_, h = std::move(handler)]() mutable { i->set_connection_handler(std::move(h)); });
+  impl_->set_connection_handler(std::move(handler));
 }
 
 token<void> client::send_telemetry(message m) {
