@@ -80,10 +80,10 @@ device_updates parse_devices(const json& devices, bool allow_null) {
 void credential_store::apply(std::string_view payload) {
   json message = json::parse(payload.begin(), payload.end(), nullptr, /*allow_exceptions=*/false);
   if (message.is_discarded()) bad("the payload is not JSON");
-  apply(message);
+  apply_json(message);
 }
 
-void credential_store::apply(const json& message) {
+void credential_store::apply_json(const json& message) {
   if (!message.is_object()) bad("the payload is not a JSON object");
   const std::string mode = string_member(message, "mode", "the message", /*required=*/true);
   const auto devices = message.find("devices");

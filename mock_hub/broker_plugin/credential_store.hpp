@@ -38,7 +38,7 @@ class credential_store {
   /// Throws std::invalid_argument naming the problem (not JSON, unknown mode, a snapshot without
   /// host, a delta before any snapshot, a member of the wrong type); the store is unchanged then.
   void apply(std::string_view payload);
-  void apply(const nlohmann::json& message);
+  void apply_json(const nlohmann::json& message);
 
   /// Forgets everything (the hub disconnected): `ready()` is false until the next snapshot.
   void clear() noexcept;
