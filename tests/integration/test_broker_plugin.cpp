@@ -301,32 +301,35 @@ TEST_CASE("Each protocol violation ends the device's connection", "[integration]
   auto bystander = connect_device(broker.port(), "dev2");
   hub.expect("$hub/conn/dev2");
 
+  enum class act { publish, subscribe, unsubscribe };
   struct violation {
     const char* what;
+    act how;
     const char* topic;
-    bool subscribe;
     int qos;
   };
-  const violation v = GENERATE(violation{"a QoS 2 publish", "devices/dev1/messages/events/", false, 2},
-                               violation{"another device's telemetry", "devices/dev2/messages/events/", false, 1},
-                               violation{"an unsupported topic", "foo/bar", false, 1},
-                               violation{"a twin GET without $rid", "$iothub/twin/GET/", false, 0},
-                               violation{"a method response with a bad status", "$iothub/methods/res/ok/?$rid=1", false, 0},
-                               violation{"a publish under $hub/in", "$hub/in/dev2/devices/dev2/messages/events/", false, 1},
-                               violation{"a publish under $hub/out", "$hub/out/dev2/$iothub/methods/POST/x/?$rid=1", false, 1},
-                               violation{"a publish under $hub/ctl", "$hub/ctl/kick/dev2", false, 1},
-                               violation{"a subscription to #", "#", true, 1},
-                               violation{"a subscription to $hub/#", "$hub/#", true, 1},
-                               violation{"a subscription to another device's C2D", "devices/dev2/messages/devicebound/#", true, 1},
-                               violation{"a subscription to one method", "$iothub/methods/POST/lockDoor", true, 1},
-                               violation{"a subscription to $SYS", "$SYS/#", true, 0});
+  const violation v = GENERATE(
+      violation{"a QoS 2 publish", act::publish, "devices/dev1/messages/events/", 2},
+      violation{"another device's telemetry", act::publish, "devices/dev2/messages/events/", 1},
+      violation{"an unsupported topic", act::publish, "foo/bar", 1},
+      violation{"a twin GET without $rid", act::publish, "$iothub/twin/GET/", 0},
+      violation{"a method response with a bad status", act::publish, "$iothub/methods/res/ok/?$rid=1", 0},
+      violation{"a publish under $hub/in", act::publish, "$hub/in/dev2/devices/dev2/messages/events/", 1},
+      violation{"a publish under $hub/out", act::publish, "$hub/out/dev2/$iothub/methods/POST/x/?$rid=1", 1},
+      violation{"a publish under $hub/ctl", act::publish, "$hub/ctl/kick/dev2", 1},
+      violation{"a subscription to #", act::subscribe, "#", 1},
+      violation{"a subscription to $hub/#", act::subscribe, "$hub/#", 1},
+      violation{"a subscription to another device's C2D", act::subscribe, "devices/dev2/messages/devicebound/#", 1},
+      violation{"a subscription to one method", act::subscribe, "$iothub/methods/POST/lockDoor", 1},
+      violation{"a subscription to $SYS", act::subscribe, "$SYS/#", 0},
+      violation{"an unsubscription under $hub/", act::unsubscribe, "$hub/#", 0});
   INFO(v.what);
   auto dev1 = connect_device(broker.port(), "dev1");
   const auto gen = hub.expect("$hub/conn/dev1").at("gen");
-  if (v.subscribe) {
-    CHECK_FALSE(dev1->subscribe(v.topic, v.qos));  // no SUBACK: the connection is closed
-  } else {
-    dev1->publish_nowait(v.topic, "x", v.qos);
+  switch (v.how) {
+    case act::publish: dev1->publish_nowait(v.topic, "x", v.qos); break;
+    case act::subscribe: CHECK_FALSE(dev1->subscribe(v.topic, v.qos)); break;  // no SUBACK: closed
+    case act::unsubscribe: CHECK_FALSE(dev1->unsubscribe(v.topic)); break;     // no UNSUBACK: closed
   }
   CHECK(dev1->wait_disconnected());
   CHECK(hub.expect("$hub/disc/dev1") == json{{"gen", gen}});  // nothing reached the hub before it
