@@ -1,5 +1,6 @@
 #include "clock.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace mockhub::core {
@@ -24,22 +25,33 @@ std::optional<time_point> clock::next_due() const {
   return timers_.begin()->first.first;
 }
 
-std::optional<time_point> clock::fire_next(time_point limit) {
+std::optional<time_point> clock::fire_next(time_point limit, timer_id id_limit) {
   if (timers_.empty()) return std::nullopt;
   auto first = timers_.begin();
   const auto [due, id] = first->first;
   if (due > limit) return std::nullopt;
+  if (id >= id_limit) {
+    // Scheduled during this round: skip it, but an older timer due at the same time may follow.
+    auto it = std::find_if(timers_.begin(), timers_.end(),
+                           [&](const auto& t) { return t.first.first > limit || t.first.second < id_limit; });
+    if (it == timers_.end() || it->first.first > limit) return std::nullopt;
+    first = it;
+  }
+  const auto fired_due = first->first.first;
+  const auto fired_id = first->first.second;
   // Unlink before calling: the callback may schedule or cancel timers.
   auto fn = std::move(first->second);
   timers_.erase(first);
-  due_of_.erase(id);
+  due_of_.erase(fired_id);
   fn();
-  return due;
+  return fired_due;
 }
 
 std::size_t clock::run_due() {
+  const timer_id round = next_id_;
+  const time_point limit = now();
   std::size_t fired = 0;
-  while (fire_next(now())) ++fired;
+  while (fire_next(limit, round)) ++fired;
   return fired;
 }
 

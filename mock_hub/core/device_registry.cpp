@@ -221,6 +221,10 @@ const device_identity* device_registry::find(std::string_view device_id) const {
   return it == devices_.end() ? nullptr : &it->second.identity;
 }
 
+void device_registry::for_each_identity(const std::function<void(const device_identity&)>& visit) const {
+  for (const auto& [id, r] : devices_) visit(r.identity);
+}
+
 void device_registry::scan_twins(
     std::string_view after, const std::function<bool(std::string_view, const nlohmann::json&)>& visit) const {
   auto it = after.empty() ? devices_.begin() : devices_.upper_bound(after);

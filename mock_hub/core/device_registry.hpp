@@ -92,6 +92,9 @@ class device_registry {
   const device_identity* find(std::string_view device_id) const;
   std::size_t size() const noexcept { return devices_.size(); }
 
+  /// Visits every identity in device-id order.
+  void for_each_identity(const std::function<void(const device_identity&)>& visit) const;
+
   /// Visits twins in ascending device-id order, strictly after `after` (empty: from the start),
   /// until `visit` returns false. Paging over it never repeats or skips a device that exists throughout.
   void scan_twins(std::string_view after,

@@ -4,6 +4,16 @@
 
 namespace mockhub::core {
 
+// The registry's twins as a query collection, keyed by device id.
+class hub::twin_source final : public query::document_source {
+ public:
+  explicit twin_source(const device_registry& registry) : registry_(registry) {}
+  void scan(std::string_view after_key, const visitor& visit) const override { registry_.scan_twins(after_key, visit); }
+
+ private:
+  const device_registry& registry_;
+};
+
 hub::hub(hub_options options, clock& clk, id_source& ids, device_channel& channel)
     : options_(std::move(options)),
       clock_(clk),
@@ -11,7 +21,34 @@ hub::hub(hub_options options, clock& clk, id_source& ids, device_channel& channe
       channel_(channel),
       registry_(clk, ids),
       policies_(ids),
-      telemetry_(options_.telemetry_per_device) {}
+      telemetry_(options_.telemetry_per_device),
+      methods_(clk, sessions_, channel),
+      twins_(std::make_unique<twin_source>(registry_)),
+      jobs_(options_.jobs, clk, *this) {}
+
+query::query_page hub::query(std::string_view text, const query::page_request& page) const {
+  const auto q = query::compile_query(text);
+  switch (q.collection()) {
+    case query::ast::collection::jobs:
+      return q.run(jobs_.device_job_records(), page);
+    case query::ast::collection::modules: {
+      // Module identities are not supported: the collection exists and is empty.
+      static const query::map_document_source::map_type none;
+      return q.run(query::map_document_source(none), page);
+    }
+    case query::ast::collection::devices:
+      break;
+  }
+  return q.run(*twins_, page);
+}
+
+void hub::update_twin_for_job(std::string_view device_id, const nlohmann::json& patch) {
+  update_twin(device_id, patch, "*");
+}
+
+void hub::invoke_method_for_job(std::string_view device_id, const method_request& request, method_callback done) {
+  invoke_device_method(device_id, request, std::move(done));
+}
 
 const device_identity& hub::create_or_update_identity(std::string_view device_id, const device_identity_request& request,
                                                       std::optional<std::string_view> if_match) {
@@ -32,8 +69,20 @@ void hub::delete_identity(std::string_view device_id, std::optional<std::string_
     clock_.cancel(t->second);
     expiry_timers_.erase(t);
   }
+  methods_.device_deleted(device_id);
   channel_.identity_changed(device_id, nullptr);
   if (was_connected) channel_.disconnect(device_id);
+}
+
+void hub::invoke_device_method(std::string_view device_id, method_request request, method_callback done) {
+  if (!registry_.find(device_id)) throw errors::device_not_found(device_id);
+  methods_.invoke(device_id, std::move(request), std::move(done));
+}
+
+bool hub::device_method_response(std::string_view device_id, std::string_view request_id, int status,
+                                 std::string_view payload) {
+  if (registry_.find(device_id)) registry_.record_activity(device_id);
+  return methods_.device_responded(device_id, request_id, status, payload);
 }
 
 void hub::push_desired(std::string_view device_id, const std::optional<nlohmann::json>& notification) {
@@ -111,6 +160,7 @@ void hub::device_connected(std::string_view device_id, const connection_info& in
 void hub::device_disconnected(std::string_view device_id, std::uint64_t generation) {
   if (!sessions_.disconnect(device_id, generation)) return;
   if (registry_.find(device_id)) registry_.set_connection_state(device_id, connection_state::disconnected);
+  methods_.device_gone(device_id);
 }
 
 void hub::device_subscribed(std::string_view device_id, std::uint64_t generation, device_subscription s) {
@@ -119,6 +169,7 @@ void hub::device_subscribed(std::string_view device_id, std::uint64_t generation
     deliver_cloud_to_device(device_id);
     refresh_cloud_to_device_count(device_id);
   }
+  if (s == device_subscription::methods) methods_.device_ready(device_id);
 }
 
 void hub::device_unsubscribed(std::string_view device_id, std::uint64_t generation, device_subscription s) {
@@ -129,13 +180,16 @@ void hub::connections_resynced(const std::vector<std::pair<std::string, device_s
   const auto before = sessions_.connected_devices();
   sessions_.reconcile(live);
   for (const auto& id : before)
-    if (!sessions_.is_connected(id) && registry_.find(id))
-      registry_.set_connection_state(id, connection_state::disconnected);
+    if (!sessions_.is_connected(id)) {
+      if (registry_.find(id)) registry_.set_connection_state(id, connection_state::disconnected);
+      methods_.device_gone(id);
+    }
   for (const auto& [id, s] : live)
     if (registry_.find(id)) {
       registry_.set_connection_state(id, connection_state::connected);
       deliver_cloud_to_device(id);
       refresh_cloud_to_device_count(id);
+      if (sessions_.is_subscribed(id, device_subscription::methods)) methods_.device_ready(id);
     }
 }
 

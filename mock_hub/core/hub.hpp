@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <memory>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -23,7 +24,10 @@
 #include "device_channel.hpp"
 #include "device_registry.hpp"
 #include "device_sessions.hpp"
+#include "direct_methods.hpp"
 #include "id_source.hpp"
+#include "job_engine.hpp"
+#include "query/compiled_query.hpp"
 #include "telemetry_log.hpp"
 
 namespace mockhub::core {
@@ -35,9 +39,11 @@ struct hub_options {
   std::size_t telemetry_per_device = 1000;
   /// Expiry given to a cloud-to-device message that names none (the real hub's default TTL is 1 hour).
   duration cloud_to_device_ttl = std::chrono::hours(1);
+  /// Scheduled jobs: concurrency (S1 by default), fan-out window, retention, optional pacing.
+  job_engine_options jobs;
 };
 
-class hub {
+class hub : private job_device_operations {
  public:
   static constexpr std::size_t max_cloud_to_device_bytes = 64 * 1024;
 
@@ -53,6 +59,13 @@ class hub {
   const access_policies& policies() const noexcept { return policies_; }
   const device_sessions& sessions() const noexcept { return sessions_; }
   telemetry_log& telemetry() noexcept { return telemetry_; }
+  /// Jobs_CreateScheduledJob, Jobs_GetScheduledJob, Jobs_CancelScheduledJob, Jobs_QueryScheduledJobs.
+  job_engine& jobs() noexcept { return jobs_; }
+  const job_engine& jobs() const noexcept { return jobs_; }
+
+  /// Query_GetTwins (POST /devices/query): one page of a query over `devices` or `devices.jobs`.
+  /// Throws hub_error for a query the hub refuses (see query/compiled_query.hpp).
+  query::query_page query(std::string_view text, const query::page_request& page = {}) const;
 
   // --- Service operations with effects beyond the registry ---
 
@@ -74,6 +87,9 @@ class hub {
   void send_cloud_to_device_message(std::string_view device_id, cloud_to_device_message message);
   /// CloudToDeviceMessages_PurgeCloudToDeviceMessageQueue. 404001 for an unknown device.
   std::size_t purge_cloud_to_device_message_queue(std::string_view device_id);
+  /// Devices_InvokeMethod: 404001 (thrown) for an unknown device; everything else arrives through
+  /// `done` (see direct_methods), exactly once, possibly before this returns.
+  void invoke_device_method(std::string_view device_id, method_request request, method_callback done);
 
   // --- The device path (called by the broker link) ---
 
@@ -93,11 +109,22 @@ class hub {
   std::int64_t device_update_reported(std::string_view device_id, const nlohmann::json& patch);
   /// A device's telemetry message: stamped, numbered, logged and handed to listeners.
   std::uint64_t device_sent_telemetry(device_to_cloud_message message);
+  /// A device's answer to a direct method (`$iothub/methods/res/{status}/?$rid=`). Late or
+  /// unknown answers are ignored (false).
+  bool device_method_response(std::string_view device_id, std::string_view request_id, int status,
+                              std::string_view payload);
 
  private:
   void deliver_cloud_to_device(std::string_view device_id);
   void refresh_cloud_to_device_count(std::string_view device_id);
   void push_desired(std::string_view device_id, const std::optional<nlohmann::json>& notification);
+
+  // job_device_operations
+  const query::document_source& twins() const override { return *twins_; }
+  void update_twin_for_job(std::string_view device_id, const nlohmann::json& patch) override;
+  void invoke_method_for_job(std::string_view device_id, const method_request& request, method_callback done) override;
+
+  class twin_source;
 
   hub_options options_;
   clock& clock_;
@@ -108,6 +135,9 @@ class hub {
   device_sessions sessions_;
   telemetry_log telemetry_;
   cloud_to_device_queue cloud_to_device_;
+  direct_methods methods_;
+  std::unique_ptr<query::document_source> twins_;
+  job_engine jobs_;
   std::unordered_map<std::string, clock::timer_id> expiry_timers_;
 };
 

@@ -98,6 +98,21 @@ TEST_CASE("Timers scheduled by a firing timer fire within the same move when due
   CHECK(log == std::vector<std::string>{"first", "past@2026-01-01T00:00:01.0000000Z", "chained@2026-01-01T00:00:03.0000000Z"});
 }
 
+TEST_CASE("run_due leaves timers scheduled during its round to the next round", "[core][clock]") {
+  virtual_clock clk;
+  std::vector<std::string> log;
+  clk.call_at(clk.now(), [&] {
+    log.push_back("a");
+    clk.call_at(clk.now(), [&] { log.push_back("c"); });
+  });
+  clk.call_at(clk.now(), [&] { log.push_back("b"); });
+  CHECK(clk.run_due() == 2);
+  CHECK(log == std::vector<std::string>{"a", "b"});
+  CHECK(clk.run_due() == 1);
+  CHECK(log == std::vector<std::string>{"a", "b", "c"});
+  CHECK(clk.run_due() == 0);
+}
+
 TEST_CASE("run_due fires what is due now and nothing later", "[core][clock]") {
   virtual_clock clk;
   int fired = 0;

@@ -1,0 +1,302 @@
+#include "broker_link.hpp"
+
+#include <mosquitto.h>
+
+#include <charconv>
+#include <iostream>
+#include <stdexcept>
+
+#include "mock_hub/core/encoding.hpp"
+#include "mock_hub/core/errors.hpp"
+#include "mock_hub/core/time_format.hpp"
+#include "property_bag.hpp"
+
+namespace mockhub::broker_link {
+
+using nlohmann::json;
+
+namespace {
+
+// `path/?k=v&k2=v2` -> the value of `key` in the query part (percent-decoded), if present.
+std::optional<std::string> query_value(std::string_view topic, std::string_view key) {
+  const auto q = topic.find('?');
+  if (q == std::string_view::npos) return std::nullopt;
+  std::string_view rest = topic.substr(q + 1);
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+    const auto eq = pair.find('=');
+    if (pair.substr(0, eq) == key) {
+      if (eq == std::string_view::npos) return std::string{};
+      return core::url_decode(pair.substr(eq + 1));
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<core::device_subscription> subscription_of(std::string_view filter) {
+  if (filter == "$iothub/methods/POST/#") return core::device_subscription::methods;
+  if (filter == "$iothub/twin/res/#") return core::device_subscription::twin_responses;
+  if (filter == "$iothub/twin/PATCH/properties/desired/#") return core::device_subscription::desired_patches;
+  if (filter.starts_with("devices/") && filter.ends_with("/messages/devicebound/#"))
+    return core::device_subscription::cloud_to_device;
+  return std::nullopt;
+}
+
+// The JSON body of an error over MQTT, shaped like the inner message of the REST error body.
+std::string error_body(const core::hub_error& e) {
+  return json{{"errorCode", e.code()}, {"message", e.what()}}.dump();
+}
+
+core::connection_info connection_from(const json& j) {
+  core::connection_info c;
+  c.generation = j.value("gen", std::uint64_t{0});
+  c.clean_session = j.value("clean_session", false);
+  auto str = [&j](const char* k) { return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string{}; };
+  c.api_version = str("api_version");
+  c.client_type = str("client_type");
+  c.model_id = str("model_id");
+  if (j.contains("expires") && j["expires"].is_number_integer())
+    c.token_expiry = core::time_point{std::chrono::seconds{j["expires"].get<std::int64_t>()}};
+  return c;
+}
+
+}  // namespace
+
+json device_credentials(const core::device_identity* d) {
+  if (!d) return nullptr;
+  return {{"primary", d->primary_key}, {"secondary", d->secondary_key}, {"enabled", d->status == core::device_status::enabled}};
+}
+
+broker_link::broker_link(broker_link_options options, executor post)
+    : options_(std::move(options)), post_(std::move(post)) {
+  mosquitto_lib_init();
+  mosq_ = mosquitto_new(options_.client_id.c_str(), true, this);
+  if (!mosq_) throw std::runtime_error("broker_link: mosquitto_new failed");
+  mosquitto_int_option(mosq_, MOSQ_OPT_TCP_NODELAY, 1);
+  mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+  mosquitto_username_pw_set(mosq_, options_.username.c_str(), options_.secret.c_str());
+  mosquitto_reconnect_delay_set(mosq_, static_cast<unsigned>(std::max<long long>(1, options_.reconnect_min.count() / 1000)),
+                                static_cast<unsigned>(std::max<long long>(1, options_.reconnect_max.count() / 1000)), true);
+  mosquitto_connect_callback_set(mosq_, &broker_link::on_connect);
+  mosquitto_disconnect_callback_set(mosq_, &broker_link::on_disconnect);
+  mosquitto_message_callback_set(mosq_, &broker_link::on_message);
+}
+
+broker_link::~broker_link() {
+  stop();
+  mosquitto_destroy(mosq_);
+}
+
+void broker_link::start() {
+  if (started_) return;
+  if (!hub_) throw std::logic_error("broker_link::start: attach a hub first");
+  started_ = true;
+  const int rc = mosquitto_connect_async(mosq_, options_.host.c_str(), options_.port, options_.keepalive_seconds);
+  if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_ERRNO)
+    throw std::runtime_error(std::string("broker_link: cannot connect: ") + mosquitto_strerror(rc));
+  mosquitto_loop_start(mosq_);
+}
+
+void broker_link::stop() {
+  if (!started_) return;
+  started_ = false;
+  mosquitto_disconnect(mosq_);
+  mosquitto_loop_stop(mosq_, true);
+}
+
+bool broker_link::wait_ready(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(ready_mutex_);
+  return ready_cv_.wait_for(lock, timeout, [this] { return ready_count_.load() > 0; });
+}
+
+void broker_link::on_connect(struct mosquitto*, void* self, int rc) {
+  auto* link = static_cast<broker_link*>(self);
+  if (rc != 0) {
+    std::cerr << "mockhub: the broker refused the hub's connection (" << mosquitto_connack_string(rc) << ")\n";
+    return;
+  }
+  mosquitto_subscribe(link->mosq_, nullptr, "$hub/in/#", 1);
+  // Credentials first, then ask who is connected: the plugin admits devices only after a snapshot.
+  link->post_([link] {
+    link->push_snapshot();
+    link->publish("$hub/ctl/resync", "", 1);
+    {
+      std::lock_guard lock(link->ready_mutex_);
+      ++link->ready_count_;
+    }
+    link->ready_cv_.notify_all();
+  });
+}
+
+void broker_link::on_disconnect(struct mosquitto*, void*, int rc) {
+  if (rc != 0) std::cerr << "mockhub: lost the broker connection; reconnecting\n";
+}
+
+void broker_link::on_message(struct mosquitto*, void* self, const struct mosquitto_message* msg) {
+  auto* link = static_cast<broker_link*>(self);
+  std::string topic(msg->topic);
+  std::string payload(static_cast<const char*>(msg->payload), static_cast<std::size_t>(msg->payloadlen));
+  link->post_([link, topic = std::move(topic), payload = std::move(payload)]() mutable {
+    link->handle(std::move(topic), std::move(payload));
+  });
+}
+
+// On the executor: one `$hub/...` message.
+void broker_link::handle(std::string topic, std::string payload) {
+  std::string_view t(topic);
+  if (!t.starts_with("$hub/")) return;
+  t.remove_prefix(5);
+  const auto slash = t.find('/');
+  const std::string_view kind = t.substr(0, slash);
+  const std::string_view rest = slash == std::string_view::npos ? std::string_view{} : t.substr(slash + 1);
+
+  if (kind == "in") {
+    const auto next = rest.find('/');
+    if (next == std::string_view::npos) return;
+    const auto id = core::url_decode(rest.substr(0, next));
+    if (id) handle_device_publish(*id, rest.substr(next + 1), std::move(payload));
+    return;
+  }
+  json body = json::parse(payload, nullptr, false);
+  if (body.is_discarded()) {
+    std::cerr << "mockhub: ignoring a malformed plugin event on $hub/" << t << "\n";
+    return;
+  }
+  if (kind == "state") {
+    std::vector<std::pair<std::string, core::device_session>> live;
+    for (const auto& c : body.value("connections", json::array())) {
+      core::device_session s;
+      s.connection = connection_from(c);
+      for (const auto& f : c.value("filters", json::array()))
+        if (const auto sub = subscription_of(f.value("filter", ""))) s.subscriptions |= static_cast<std::uint8_t>(*sub);
+      live.emplace_back(c.value("id", ""), s);
+    }
+    hub_->connections_resynced(live);
+    return;
+  }
+  const auto id = core::url_decode(rest);
+  if (!id) return;
+  const auto gen = body.value("gen", std::uint64_t{0});
+  if (kind == "conn") {
+    hub_->device_connected(*id, connection_from(body));
+  } else if (kind == "disc") {
+    hub_->device_disconnected(*id, gen);
+  } else if (kind == "sub" || kind == "unsub") {
+    const auto sub = subscription_of(body.value("filter", ""));
+    if (!sub) return;
+    if (kind == "sub") hub_->device_subscribed(*id, gen, *sub);
+    else hub_->device_unsubscribed(*id, gen, *sub);
+  }
+}
+
+void broker_link::handle_device_publish(const std::string& device_id, std::string_view topic, std::string payload) {
+  static constexpr std::string_view twin_get = "$iothub/twin/GET/";
+  static constexpr std::string_view twin_patch = "$iothub/twin/PATCH/properties/reported/";
+  static constexpr std::string_view method_res = "$iothub/methods/res/";
+
+  if (topic.starts_with(twin_get) || topic.starts_with(twin_patch)) {
+    const std::string rid = query_value(topic, "$rid").value_or("");
+    std::string status = "200", body, suffix;
+    try {
+      if (topic.starts_with(twin_get)) {
+        body = hub_->device_get_twin(device_id).dump();
+      } else {
+        json patch = json::parse(payload, nullptr, false);
+        if (patch.is_discarded())
+          throw core::errors::argument_invalid("The reported properties patch is not valid JSON.");
+        const auto version = hub_->device_update_reported(device_id, patch);
+        status = "204";
+        suffix = "&$version=" + std::to_string(version);
+      }
+    } catch (const core::hub_error& e) {
+      status = std::to_string(e.http_status());
+      body = error_body(e);
+    }
+    publish_to_device(device_id, "$iothub/twin/res/" + status + "/?$rid=" + core::url_encode(rid) + suffix, body, 0);
+    return;
+  }
+  if (topic.starts_with(method_res)) {
+    std::string_view rest = topic.substr(method_res.size());
+    const auto slash = rest.find('/');
+    int status = 0;
+    const auto [end, ec] = std::from_chars(rest.data(), rest.data() + (slash == std::string_view::npos ? rest.size() : slash), status);
+    (void)end;
+    const auto rid = query_value(topic, "$rid");
+    if (ec != std::errc{} || !rid) return;  // the plugin only lets well-formed topics through
+    hub_->device_method_response(device_id, *rid, status, payload);
+    return;
+  }
+  const std::string events_prefix = "devices/" + device_id + "/messages/events/";
+  if (topic.starts_with(events_prefix)) {
+    std::string_view bag = topic.substr(events_prefix.size());
+    if (bag.starts_with('?')) bag.remove_prefix(1);
+    const auto props = decode_property_bag(bag);
+    core::device_to_cloud_message m;
+    m.device_id = device_id;
+    m.body = std::move(payload);
+    if (props) {
+      m.system = props->system;
+      m.application = props->application;
+    }
+    try {
+      hub_->device_sent_telemetry(std::move(m));
+    } catch (const core::hub_error&) {
+      // The identity was deleted while the message was on its way: dropped, as the hub would.
+    }
+  }
+}
+
+void broker_link::push_snapshot() {
+  json devices = json::object();
+  hub_->registry().for_each_identity([&devices](const core::device_identity& d) { devices[d.device_id] = device_credentials(&d); });
+  json policies = json::array();
+  for (const auto& p : hub_->policies().list())
+    policies.push_back({{"name", p.name},
+                        {"primary", p.primary_key},
+                        {"secondary", p.secondary_key},
+                        {"device_connect", p.rights.contains(core::permission::device_connect)}});
+  publish("$hub/ctl/auth", json{{"mode", "snapshot"}, {"host", hub_->options().host_name}, {"devices", devices}, {"policies", policies}}.dump(), 1);
+}
+
+void broker_link::push_clock(std::optional<core::time_point> now) {
+  json body = {{"now", nullptr}};
+  if (now) body["now"] = std::chrono::duration_cast<std::chrono::seconds>(now->time_since_epoch()).count();
+  publish("$hub/ctl/clock", body.dump(), 1);
+}
+
+void broker_link::publish(const std::string& topic, std::string_view payload, int qos) {
+  const int rc = mosquitto_publish(mosq_, nullptr, topic.c_str(), static_cast<int>(payload.size()), payload.data(), qos, false);
+  if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN)
+    std::cerr << "mockhub: publish to " << topic << " failed: " << mosquitto_strerror(rc) << "\n";
+}
+
+void broker_link::publish_to_device(std::string_view device_id, std::string_view topic, std::string_view payload, int qos) {
+  publish("$hub/out/" + core::url_encode(device_id) + "/" + std::string(topic), payload, qos);
+}
+
+void broker_link::send_desired_patch(std::string_view device_id, const json& patch) {
+  publish_to_device(device_id, "$iothub/twin/PATCH/properties/desired/?$version=" + patch.value("$version", json(0)).dump(),
+                    patch.dump(), 0);
+}
+
+void broker_link::send_method_request(std::string_view device_id, std::string_view method_name, std::string_view request_id,
+                                      const json& payload) {
+  publish_to_device(device_id,
+                    "$iothub/methods/POST/" + core::url_encode(method_name) + "/?$rid=" + core::url_encode(request_id),
+                    payload.is_null() ? std::string{} : payload.dump(), 0);
+}
+
+void broker_link::send_cloud_to_device(std::string_view device_id, const core::cloud_to_device_message& message) {
+  publish_to_device(device_id, "devices/" + std::string(device_id) + "/messages/devicebound/" + encode_property_bag(message),
+                    message.body, 1);
+}
+
+void broker_link::identity_changed(std::string_view device_id, const core::device_identity* identity) {
+  publish("$hub/ctl/auth", json{{"mode", "delta"}, {"devices", {{std::string(device_id), device_credentials(identity)}}}}.dump(), 1);
+}
+
+void broker_link::disconnect(std::string_view device_id) { publish("$hub/ctl/kick/" + core::url_encode(device_id), "", 1); }
+
+}  // namespace mockhub::broker_link

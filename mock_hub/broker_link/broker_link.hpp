@@ -1,0 +1,99 @@
+// The hub's side of the broker contract (mock_hub/broker_plugin/README.md): a libmosquitto
+// client that logs in as the hub, turns `$hub/...` events and rewritten device publishes into
+// hub core calls on the hub's executor, and implements the core's device_channel by publishing
+// `$hub/out/...` and `$hub/ctl/...`.
+//
+// Threads: libmosquitto's network thread receives; every core call is posted to the executor
+// (`post`); device_channel methods are called on the executor and publish (libmosquitto's
+// publish is thread-safe). After every (re)connect the link pushes a credential snapshot and
+// asks the plugin for the live connections, so a broker restart heals itself.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "mock_hub/core/device_channel.hpp"
+#include "mock_hub/core/hub.hpp"
+
+struct mosquitto;
+struct mosquitto_message;
+
+namespace mockhub::broker_link {
+
+struct broker_link_options {
+  std::string host = "127.0.0.1";
+  int port = 1883;
+  std::string username = "$mockhub";  // the plugin's `hub_username`
+  std::string secret;                 // the plugin's `hub_secret`
+  std::string client_id = "$mockhub-hub";
+  int keepalive_seconds = 60;
+  std::chrono::milliseconds reconnect_min{50};
+  std::chrono::milliseconds reconnect_max{2000};
+};
+
+class broker_link final : public core::device_channel {
+ public:
+  using executor = std::function<void(std::function<void()>)>;
+
+  /// `post` runs a task on the thread that owns the hub. Nothing happens until start().
+  broker_link(broker_link_options options, executor post);
+  ~broker_link() override;
+  broker_link(const broker_link&) = delete;
+  broker_link& operator=(const broker_link&) = delete;
+
+  /// The hub the link drives; it is created with this link as its device channel, so it comes
+  /// after the link. Required before start().
+  void attach(core::hub& hub) noexcept { hub_ = &hub; }
+  /// Connects in the background (and reconnects with backoff whenever the connection drops).
+  void start();
+  /// Disconnects and stops the network thread. Idempotent.
+  void stop();
+  /// Waits until the link is connected and has pushed its first credential snapshot.
+  bool wait_ready(std::chrono::milliseconds timeout);
+  /// How many times the link has become ready (1 after the first connect; +1 per reconnect).
+  std::uint64_t ready_count() const noexcept { return ready_count_.load(); }
+
+  /// Tells the plugin to judge token expiry against `now` (virtual-clock hubs), or the wall clock.
+  void push_clock(std::optional<core::time_point> now);
+
+  // core::device_channel (called on the executor)
+  void send_desired_patch(std::string_view device_id, const nlohmann::json& patch) override;
+  void send_method_request(std::string_view device_id, std::string_view method_name, std::string_view request_id,
+                           const nlohmann::json& payload) override;
+  void send_cloud_to_device(std::string_view device_id, const core::cloud_to_device_message& message) override;
+  void identity_changed(std::string_view device_id, const core::device_identity* identity) override;
+  void disconnect(std::string_view device_id) override;
+
+ private:
+  static void on_connect(struct mosquitto*, void* self, int rc);
+  static void on_disconnect(struct mosquitto*, void* self, int rc);
+  static void on_message(struct mosquitto*, void* self, const struct mosquitto_message* msg);
+
+  void handle(std::string topic, std::string payload);
+  void handle_device_publish(const std::string& device_id, std::string_view topic, std::string payload);
+  void push_snapshot();  // on the executor
+  void publish(const std::string& topic, std::string_view payload, int qos);
+  void publish_to_device(std::string_view device_id, std::string_view topic, std::string_view payload, int qos);
+
+  broker_link_options options_;
+  core::hub* hub_ = nullptr;
+  executor post_;
+  struct mosquitto* mosq_ = nullptr;
+  bool started_ = false;
+  std::atomic<std::uint64_t> ready_count_{0};
+  std::mutex ready_mutex_;
+  std::condition_variable ready_cv_;
+};
+
+/// The JSON the plugin's credential store takes for one identity (null when deleted).
+nlohmann::json device_credentials(const core::device_identity* identity);
+
+}  // namespace mockhub::broker_link

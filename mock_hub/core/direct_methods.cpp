@@ -1,0 +1,139 @@
+#include "direct_methods.hpp"
+
+#include <vector>
+
+namespace mockhub::core {
+
+using nlohmann::json;
+
+namespace {
+
+int timeout_member(const json& body, const char* name, int fallback, int min, int max) {
+  const auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return fallback;
+  if (!it->is_number_integer())
+    throw errors::argument_invalid(std::string(name) + " must be an integer number of seconds.");
+  const auto v = it->get<std::int64_t>();
+  if (v < min || v > max)
+    throw errors::argument_invalid(std::string(name) + " is " + std::to_string(v) + "; it must be between " +
+                                   std::to_string(min) + " and " + std::to_string(max) + " seconds.");
+  return static_cast<int>(v);
+}
+
+bool valid_method_name_char(char c) {
+  static constexpr std::string_view forbidden = "$()<>@,;:\\\"/[]?={} \t";
+  return c > 0x20 && c < 0x7f && forbidden.find(c) == std::string_view::npos;
+}
+
+}  // namespace
+
+method_request method_request::from_json(const json& body) {
+  if (!body.is_object()) throw errors::argument_invalid("The method invocation body must be a JSON object.");
+  method_request r;
+  const auto name = body.find("methodName");
+  if (name == body.end() || name->is_null()) throw errors::argument_null("methodName is required.");
+  if (!name->is_string() || name->get_ref<const std::string&>().empty())
+    throw errors::argument_invalid("methodName must be a non-empty string.");
+  r.method_name = name->get<std::string>();
+  for (const char c : r.method_name)
+    if (!valid_method_name_char(c))
+      throw errors::argument_invalid("methodName '" + r.method_name +
+                                     "' is not valid: use printable US-ASCII without $ ( ) < > @ , ; : \\ \" / [ ] ? = "
+                                     "{ }, space or tab.");
+  if (const auto p = body.find("payload"); p != body.end()) r.payload = *p;
+  const auto size = r.payload.is_null() ? 0 : r.payload.dump().size();
+  if (size > max_payload_bytes)
+    throw errors::message_too_large("The method payload is " + std::to_string(size) +
+                                    " bytes; at most 131072 are allowed.");
+  const int legacy = timeout_member(body, "timeoutInSeconds", 30, 5, 300);
+  r.response_timeout_seconds = timeout_member(body, "responseTimeoutInSeconds", legacy, 5, 300);
+  r.connect_timeout_seconds = timeout_member(body, "connectTimeoutInSeconds", 0, 0, 300);
+  return r;
+}
+
+void to_json(json& j, const method_result& r) { j = {{"status", r.status}, {"payload", r.payload}}; }
+
+void to_json(json& j, const method_request& r) {
+  j = {{"methodName", r.method_name},
+       {"payload", r.payload},
+       {"responseTimeoutInSeconds", r.response_timeout_seconds},
+       {"connectTimeoutInSeconds", r.connect_timeout_seconds}};
+}
+
+void direct_methods::invoke(std::string_view device_id, method_request request, method_callback done) {
+  const auto key = next_key_++;
+  const int connect_timeout = request.connect_timeout_seconds;
+  calls_.emplace(key, call{std::string(device_id), std::move(request), std::move(done), {}, 0});
+  if (sessions_.is_subscribed(device_id, device_subscription::methods)) {
+    send(key);
+    return;
+  }
+  if (connect_timeout == 0) {
+    finish(key, errors::device_not_online("Timed out waiting for device to connect."));
+    return;
+  }
+  calls_.at(key).timer = clock_.call_after(std::chrono::seconds(connect_timeout), [this, key] {
+    calls_.at(key).timer = 0;
+    finish(key, errors::device_not_online("Timed out waiting for device to connect."));
+  });
+}
+
+void direct_methods::send(std::uint64_t key) {
+  call& c = calls_.at(key);
+  if (c.timer) clock_.cancel(c.timer);
+  c.request_id = std::to_string(next_request_id_++);
+  c.timer = clock_.call_after(std::chrono::seconds(c.request.response_timeout_seconds), [this, key] {
+    calls_.at(key).timer = 0;
+    finish(key, errors::gateway_timeout("Timed out waiting for the response from device."));
+  });
+  channel_.send_method_request(c.device_id, c.request.method_name, c.request_id, c.request.payload);
+}
+
+void direct_methods::finish(std::uint64_t key, const method_outcome& outcome) {
+  const auto it = calls_.find(key);
+  if (it == calls_.end()) return;
+  if (it->second.timer) clock_.cancel(it->second.timer);
+  auto done = std::move(it->second.done);
+  calls_.erase(it);
+  done(outcome);
+}
+
+void direct_methods::device_ready(std::string_view device_id) {
+  std::vector<std::uint64_t> waiting;
+  for (const auto& [key, c] : calls_)
+    if (c.device_id == device_id && c.request_id.empty()) waiting.push_back(key);
+  for (const auto key : waiting) send(key);
+}
+
+void direct_methods::device_gone(std::string_view device_id) {
+  std::vector<std::uint64_t> sent;
+  for (const auto& [key, c] : calls_)
+    if (c.device_id == device_id && !c.request_id.empty()) sent.push_back(key);
+  for (const auto key : sent) finish(key, errors::device_not_online("Device unavailable: it disconnected during the call."));
+}
+
+void direct_methods::device_deleted(std::string_view device_id) {
+  std::vector<std::uint64_t> all;
+  for (const auto& [key, c] : calls_)
+    if (c.device_id == device_id) all.push_back(key);
+  for (const auto key : all) finish(key, errors::device_not_found(device_id));
+}
+
+bool direct_methods::device_responded(std::string_view device_id, std::string_view request_id, int status,
+                                      std::string_view payload) {
+  for (const auto& [key, c] : calls_) {
+    if (c.device_id != device_id || c.request_id != request_id) continue;
+    method_result result;
+    result.status = status;
+    if (payload.find_first_not_of(" \t\r\n") != std::string_view::npos) {
+      result.payload = json::parse(payload, nullptr, false);
+      // Not JSON: handed back as a JSON string rather than lost.
+      if (result.payload.is_discarded()) result.payload = std::string(payload);
+    }
+    finish(key, result);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace mockhub::core

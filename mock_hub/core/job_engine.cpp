@@ -1,0 +1,347 @@
+#include "job_engine.hpp"
+
+#include <algorithm>
+
+#include "errors.hpp"
+#include "time_format.hpp"
+
+namespace mockhub::core {
+
+using nlohmann::json;
+
+std::optional<int> max_concurrent_jobs_for_tier(std::string_view tier) noexcept {
+  if (tier == "F1" || tier == "S1") return 1;
+  if (tier == "S2") return 5;
+  if (tier == "S3") return 10;
+  return std::nullopt;
+}
+
+struct job_engine::device_run {
+  std::string device_id;
+  device_job_status status = device_job_status::pending;
+  std::optional<time_point> start_time;
+  std::optional<time_point> end_time;
+  time_point last_updated{};
+  std::optional<method_result> outcome;
+  std::optional<std::pair<std::string, std::string>> error;  // code name, description
+  // The record as devices.jobs returns it, kept current: the query engine reads documents in
+  // batches and needs them to outlive each visit.
+  std::string key;  // jobId '\n' deviceId
+  json document;
+};
+
+struct job_engine::job_state {
+  job_state(scheduled_job j, query::compiled_condition c) : job(std::move(j)), condition(std::move(c)) {}
+  scheduled_job job;
+  query::compiled_condition condition;
+  std::vector<device_run> devices;  // in device-id order
+  std::size_t next = 0;             // the next device to start
+  clock::timer_id start_timer = 0;
+  clock::timer_id deadline_timer = 0;
+  clock::timer_id retention_timer = 0;
+
+  bool active() const noexcept {
+    return job.status == job_status::queued || job.status == job_status::scheduled || job.status == job_status::running;
+  }
+};
+
+// devices.jobs: every device record of every kept job, keyed jobId '\n' deviceId.
+class job_engine::records_source final : public query::document_source {
+ public:
+  explicit records_source(const job_engine& engine) : engine_(engine) {}
+
+  void scan(std::string_view after_key, const visitor& visit) const override {
+    std::string_view after_job, after_device;
+    if (!after_key.empty()) {
+      const auto nl = after_key.find('\n');
+      after_job = after_key.substr(0, nl);
+      after_device = nl == std::string_view::npos ? std::string_view{} : after_key.substr(nl + 1);
+    }
+    auto it = after_key.empty() ? engine_.jobs_.begin() : engine_.jobs_.lower_bound(after_job);
+    for (; it != engine_.jobs_.end(); ++it) {
+      const job_state& js = *it->second;
+      auto d = js.devices.begin();
+      if (!after_key.empty() && it->first == after_job)
+        d = std::upper_bound(js.devices.begin(), js.devices.end(), after_device,
+                             [](std::string_view id, const device_run& r) { return id < r.device_id; });
+      for (; d != js.devices.end(); ++d)
+        if (!visit(d->key, d->document)) return;
+    }
+  }
+
+ private:
+  const job_engine& engine_;
+};
+
+// Rewrites a device record's document after a change.
+void job_engine::refresh_record(const job_state& js, device_run& r) {
+  r.document = {{"deviceId", r.device_id},
+                {"jobId", js.job.request.job_id},
+                {"jobType", to_string(js.job.request.type)},
+                {"status", to_string(r.status)},
+                {"startTimeUtc", format_time(r.start_time)},
+                {"endTimeUtc", format_time(r.end_time)},
+                {"createdDateTimeUtc", format_time(js.job.created_time)},
+                {"lastUpdatedDateTimeUtc", format_time(r.last_updated)},
+                {"outcome", {{"deviceMethodResponse", r.outcome ? json(*r.outcome) : json()}}}};
+  if (r.error) r.document["error"] = {{"code", r.error->first}, {"description", r.error->second}};
+}
+
+job_engine::job_engine(job_engine_options options, clock& clk, job_device_operations& devices)
+    : options_(std::move(options)), clock_(clk), devices_(devices), records_(std::make_unique<records_source>(*this)) {
+  if (options_.slice == 0) options_.slice = 1;
+  if (options_.max_in_flight == 0) options_.max_in_flight = 1;
+}
+
+job_engine::~job_engine() = default;
+
+const query::document_source& job_engine::device_job_records() const noexcept { return *records_; }
+
+int job_engine::active_jobs() const noexcept {
+  int n = 0;
+  for (const auto& [id, js] : jobs_) n += js->active() ? 1 : 0;
+  return n;
+}
+
+job_engine::job_state& job_engine::state(std::string_view job_id) {
+  const auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) throw errors::job_not_found(job_id);
+  return *it->second;
+}
+
+const job_engine::job_state& job_engine::state(std::string_view job_id) const {
+  const auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) throw errors::job_not_found(job_id);
+  return *it->second;
+}
+
+const scheduled_job& job_engine::create_scheduled_job(job_request request) {
+  if (jobs_.contains(request.job_id)) throw errors::job_already_exists(request.job_id);
+  if (active_jobs() >= options_.max_concurrent_jobs)
+    throw errors::throttling_max_active_job_count_exceeded(options_.max_concurrent_jobs);
+  auto condition = query::compile_condition(request.query_condition);
+
+  const time_point now = clock_.now();
+  scheduled_job job;
+  job.created_time = now;
+  job.start_time = request.start_time.value_or(now);
+  job.request = std::move(request);
+  const std::string id = job.request.job_id;
+  auto& js = *jobs_.emplace(id, std::make_unique<job_state>(std::move(job), std::move(condition))).first->second;
+  creation_order_.push_back(id);
+
+  const time_point start_at = std::max(js.job.start_time, now);
+  if (start_at > now)
+    clock_.call_at(now, [this, id] {
+      const auto it = jobs_.find(id);
+      if (it != jobs_.end() && it->second->job.status == job_status::queued) it->second->job.status = job_status::scheduled;
+    });
+  js.start_timer = clock_.call_at(start_at, [this, id] {
+    const auto it = jobs_.find(id);
+    if (it == jobs_.end()) return;
+    it->second->start_timer = 0;
+    start(*it->second);
+  });
+  return js.job;
+}
+
+void job_engine::start(job_state& js) {
+  if (js.job.status != job_status::queued && js.job.status != job_status::scheduled) return;
+  js.job.status = job_status::running;
+  const time_point now = clock_.now();
+  // The query runs now, against the twins of this moment: devices added later are not included.
+  js.condition.scan(devices_.twins(), [&js, now](std::string_view device_id, const json&) {
+    device_run run;
+    run.device_id = std::string(device_id);
+    run.last_updated = now;
+    run.key = js.job.request.job_id + "\n" + run.device_id;
+    js.devices.push_back(std::move(run));
+    return true;
+  });
+  for (auto& run : js.devices) refresh_record(js, run);
+  auto& stats = js.job.statistics;
+  stats.device_count = static_cast<std::int32_t>(js.devices.size());
+  stats.pending_count = stats.device_count;
+  if (js.devices.empty()) {
+    finish(js, job_status::completed);
+    return;
+  }
+  const std::string id = js.job.request.job_id;
+  js.deadline_timer = clock_.call_after(std::chrono::seconds(js.job.request.max_execution_time_seconds), [this, id] {
+    const auto it = jobs_.find(id);
+    if (it == jobs_.end() || it->second->job.status != job_status::running) return;
+    it->second->deadline_timer = 0;
+    end_unfinished(*it->second, device_job_status::failed, "JobTimedOut",
+                   "The job reached its maxExecutionTimeInSeconds before this device finished.");
+    finish(*it->second, job_status::completed);
+  });
+  running_.push_back(id);
+  schedule_pump();
+}
+
+void job_engine::schedule_pump() {
+  if (pump_scheduled_) return;
+  pump_scheduled_ = true;
+  const time_point at = next_operation_at_ ? std::max(*next_operation_at_, clock_.now()) : clock_.now();
+  clock_.call_at(at, [this] {
+    pump_scheduled_ = false;
+    pump();
+  });
+}
+
+void job_engine::pump() {
+  std::size_t started = 0;
+  while (!running_.empty()) {
+    if (next_operation_at_ && *next_operation_at_ > clock_.now()) {
+      schedule_pump();
+      return;
+    }
+    // Round-robin: the next running job that has a device left and may start it now.
+    bool any = false;
+    for (std::size_t tries = 0; tries < running_.size() && !any; ++tries) {
+      round_robin_ %= running_.size();
+      auto& js = state(running_[round_robin_]);
+      ++round_robin_;
+      const bool method = js.job.request.type == job_type::schedule_device_method;
+      if (js.next >= js.devices.size() || (method && in_flight_ >= options_.max_in_flight)) continue;
+      if (started == options_.slice) {
+        schedule_pump();  // more to do: yield to other work first
+        return;
+      }
+      any = start_next_device(js);
+      ++started;
+    }
+    if (!any) return;  // everything left waits for method calls to finish
+    if (options_.device_operations_per_second)
+      next_operation_at_ = clock_.now() + std::chrono::duration_cast<duration>(
+                                              std::chrono::duration<double>(1.0 / *options_.device_operations_per_second));
+  }
+}
+
+bool job_engine::start_next_device(job_state& js) {
+  const std::size_t index = js.next++;
+  device_run& run = js.devices[index];
+  const time_point now = clock_.now();
+  run.status = device_job_status::running;
+  run.start_time = now;
+  run.last_updated = now;
+  --js.job.statistics.pending_count;
+  ++js.job.statistics.running_count;
+  refresh_record(js, run);
+  const std::string job_id = js.job.request.job_id;
+  const std::string device_id = run.device_id;
+
+  if (js.job.request.type == job_type::schedule_update_twin) {
+    try {
+      devices_.update_twin_for_job(device_id, js.job.request.update_twin);
+      device_finished(job_id, index, device_job_status::completed, std::nullopt, std::nullopt);
+    } catch (const hub_error& e) {
+      device_finished(job_id, index, device_job_status::failed, std::nullopt, e);
+    }
+    return true;
+  }
+  ++in_flight_;
+  auto done = [this, job_id, index](const method_outcome& outcome) {
+    --in_flight_;
+    if (const auto* r = std::get_if<method_result>(&outcome))
+      device_finished(job_id, index, device_job_status::completed, *r, std::nullopt);
+    else
+      device_finished(job_id, index, device_job_status::failed, std::nullopt, std::get<hub_error>(outcome));
+  };
+  try {
+    devices_.invoke_method_for_job(device_id, *js.job.request.method, done);
+  } catch (const hub_error& e) {
+    done(e);
+  }
+  return true;
+}
+
+void job_engine::device_finished(const std::string& job_id, std::size_t index, device_job_status status,
+                                 std::optional<method_result> outcome, std::optional<hub_error> error) {
+  const auto it = jobs_.find(job_id);
+  if (it != jobs_.end()) {
+    job_state& js = *it->second;
+    device_run& run = js.devices[index];
+    if (run.status == device_job_status::running) {  // not cancelled or timed out meanwhile
+      const time_point now = clock_.now();
+      run.status = status;
+      run.end_time = now;
+      run.last_updated = now;
+      run.outcome = std::move(outcome);
+      if (error) run.error = std::make_pair(error->name(), std::string(error->what()));
+      refresh_record(js, run);
+      auto& stats = js.job.statistics;
+      --stats.running_count;
+      if (status == device_job_status::completed) ++stats.succeeded_count;
+      else ++stats.failed_count;
+      if (js.next == js.devices.size() && stats.running_count == 0) finish(js, job_status::completed);
+    }
+  }
+  if (!running_.empty()) schedule_pump();
+}
+
+void job_engine::end_unfinished(job_state& js, device_job_status status, const char* code, const char* description) {
+  const time_point now = clock_.now();
+  auto& stats = js.job.statistics;
+  for (auto& run : js.devices) {
+    if (run.status != device_job_status::pending && run.status != device_job_status::running) continue;
+    (run.status == device_job_status::pending ? stats.pending_count : stats.running_count)--;
+    run.status = status;
+    run.end_time = now;
+    run.last_updated = now;
+    if (status == device_job_status::failed) {
+      ++stats.failed_count;
+      run.error = std::make_pair(std::string(code), std::string(description));
+    }
+    refresh_record(js, run);
+  }
+  js.next = js.devices.size();
+}
+
+void job_engine::finish(job_state& js, job_status status) {
+  js.job.status = status;
+  js.job.end_time = clock_.now();
+  for (auto* timer : {&js.start_timer, &js.deadline_timer}) {
+    if (*timer) clock_.cancel(*timer);
+    *timer = 0;
+  }
+  const std::string id = js.job.request.job_id;
+  std::erase(running_, id);
+  js.retention_timer = clock_.call_after(options_.retention, [this, id] {
+    jobs_.erase(id);
+    std::erase(creation_order_, id);
+  });
+}
+
+const scheduled_job& job_engine::get_scheduled_job(std::string_view job_id) const { return state(job_id).job; }
+
+const scheduled_job& job_engine::cancel_scheduled_job(std::string_view job_id) {
+  job_state& js = state(job_id);
+  switch (js.job.status) {
+    case job_status::cancelled:
+      return js.job;
+    case job_status::completed:
+    case job_status::failed:
+      throw errors::job_run_precondition_failed("Job '" + std::string(job_id) + "' already ended (" +
+                                                std::string(to_string(js.job.status)) + "); it cannot be cancelled.");
+    default:
+      break;
+  }
+  end_unfinished(js, device_job_status::canceled, "", "");
+  finish(js, job_status::cancelled);
+  return js.job;
+}
+
+std::vector<const scheduled_job*> job_engine::query_scheduled_jobs(std::optional<job_type> type,
+                                                                   std::optional<job_status> status) const {
+  std::vector<const scheduled_job*> out;
+  for (const auto& id : creation_order_) {
+    const auto& job = jobs_.at(id)->job;
+    if (type && job.request.type != *type) continue;
+    if (status && job.status != *status) continue;
+    out.push_back(&job);
+  }
+  return out;
+}
+
+}  // namespace mockhub::core

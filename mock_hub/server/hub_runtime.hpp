@@ -1,0 +1,89 @@
+// A running hub: the mosquitto broker with the mockhub plugin (child process), the hub core on
+// its executor thread, and the broker link between them. What `mockhub start`/`run` and the test
+// harness start; everything listens on loopback only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "broker_launcher.hpp"
+#include "hub_executor.hpp"
+#include "mock_hub/broker_link/broker_link.hpp"
+#include "mock_hub/core/clock.hpp"
+#include "mock_hub/core/hub.hpp"
+#include "mock_hub/core/id_source.hpp"
+
+namespace mockhub::server {
+
+struct hub_runtime_options {
+  /// Broker configuration and TLS material. Empty: a fresh temporary directory, removed on stop.
+  std::filesystem::path data_dir{};
+  /// Host name in connection strings and SAS scopes (`sr`), and a name in the TLS certificate.
+  std::string host_name = "localhost";
+  /// Plain MQTT port and MQTT-over-TLS port; 0 picks an ephemeral port.
+  std::uint16_t mqtt_port = 0;
+  std::uint16_t mqtts_port = 0;
+  bool tls = true;
+  /// A virtual clock (time moves only through advance()) instead of the system clock.
+  bool virtual_time = false;
+  /// Seed of generated keys, etags and ids. Empty: from the system's random device.
+  std::optional<std::uint64_t> seed{};
+  core::hub_options hub{};
+  /// The broker plugin. Empty: the one this build produced.
+  std::filesystem::path plugin{};
+  std::filesystem::path mosquitto_binary{};
+};
+
+class hub_runtime {
+ public:
+  explicit hub_runtime(hub_runtime_options options);
+  ~hub_runtime();
+  hub_runtime(const hub_runtime&) = delete;
+  hub_runtime& operator=(const hub_runtime&) = delete;
+
+  /// Starts the broker, the executor and the link; returns when devices can connect.
+  /// Throws broker_launch_error or std::runtime_error naming what failed.
+  void start();
+  /// Stops the link, the broker and the executor. Idempotent.
+  void stop();
+
+  /// Runs `f(hub)` on the executor and returns its result (rethrowing its exceptions).
+  template <class F>
+  auto call(F&& f) {
+    return executor_->call([this, &f]() mutable { return f(*hub_); });
+  }
+  /// Moves the virtual clock (virtual_time only), firing everything that becomes due, and tells
+  /// the plugin the new time for SAS expiry. Throws std::logic_error with a system clock.
+  void advance(core::duration by);
+  core::time_point now();
+
+  std::uint16_t mqtt_port() const;
+  std::uint16_t mqtts_port() const;
+  std::filesystem::path ca_file() const;
+  const std::string& host_name() const noexcept { return options_.host_name; }
+  broker_launcher& broker() { return *broker_; }
+  broker_link::broker_link& link() { return *link_; }
+
+  /// `HostName=...;SharedAccessKeyName=iothubowner;SharedAccessKey=...`
+  std::string service_connection_string();
+  /// `HostName=...;DeviceId=...;SharedAccessKey=<primary key>`. 404001 for an unknown device.
+  std::string device_connection_string(const std::string& device_id);
+
+ private:
+  hub_runtime_options options_;
+  std::filesystem::path temp_dir_;
+  std::unique_ptr<core::clock> clock_;
+  core::virtual_clock* virtual_clock_ = nullptr;
+  std::unique_ptr<core::id_source> ids_;
+  std::unique_ptr<hub_executor> executor_;
+  std::unique_ptr<broker_link::broker_link> link_;
+  std::unique_ptr<core::hub> hub_;
+  std::unique_ptr<broker_launcher> broker_;
+  bool started_ = false;
+};
+
+}  // namespace mockhub::server
