@@ -417,6 +417,7 @@ broker_launcher::attempt_result broker_launcher::run_attempt(std::uint16_t mqtt,
       .plugin_options = options_.plugin_options,
       .user = current_user_name(),
       .max_keepalive = options_.max_keepalive,
+      .max_qos = options_.max_qos,
   };
   const auto listen = [&](std::uint16_t port, bool is_tls) {
     conf.listeners.push_back({.port = port, .address = "127.0.0.1", .tls = is_tls});

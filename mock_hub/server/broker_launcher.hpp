@@ -47,6 +47,9 @@ struct broker_options {
   std::filesystem::path plugin{};
   std::map<std::string, std::string> plugin_options{};
   std::uint16_t max_keepalive = 1767;
+  /// Every listener's `max_qos`. 1 is IoT Hub's behaviour (the plugin relies on it): a QoS 2
+  /// subscription is granted QoS 1 and a QoS 2 publish closes the connection [Doc].
+  std::uint8_t max_qos = 1;
 
   /// Open files the broker should get (about one per device connection): its hard limit is
   /// raised to this where permitted, its soft limit to its hard limit.
