@@ -290,7 +290,8 @@ class client::impl final : public event_loop::io_handler, public std::enable_sha
   }
 
   void send_method_response(std::uint64_t generation, const std::string& rid, const method_response& r) {
-    if (torn_down_ || phase_ != phase::connected || generation != generation_) return;
+    // With a persistent session a request can arrive between CONNACK and SUBACK: answer it too.
+    if (torn_down_ || (phase_ != phase::connected && phase_ != phase::subscribing) || generation != generation_) return;
     const std::string body = r.payload.is_null() ? std::string{} : r.payload.dump();
     mosquitto_publish(mosq_, nullptr, topics::method_response(r.status, rid).c_str(), static_cast<int>(body.size()),
                       body.data(), 0, false);
@@ -382,6 +383,7 @@ class client::impl final : public event_loop::io_handler, public std::enable_sha
     if (rc != 0) return;  // libmosquitto closes the connection and reports it through on_disconnect
     if (phase_ != phase::connecting) return;
     phase_ = phase::subscribing;
+    ++generation_;  // this connection's: requests arriving from now on are answered on it
     ++stats_.connects;
     ensure_subscriptions();
     if (pending_subs_.empty()) become_connected();
@@ -424,7 +426,6 @@ class client::impl final : public event_loop::io_handler, public std::enable_sha
 
   void become_connected() {
     phase_ = phase::connected;
-    ++generation_;
     loop_.cancel(std::exchange(connect_timer_, 0));
     retry_->on_connected();
     if (!cs_.shared_access_signature) {
