@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   std::optional<std::uint64_t> seed;
   double duration = 0;
   bool tls = false, external = false;
-  std::size_t max_connecting = 256;
+  std::size_t max_connecting = 64;
   int port = 0;
   double connect_deadline_s = 600;
   app.add_option("--fixture", fixture_file, "fleet fixture (docs/fleet-format.md)")->required()->check(CLI::ExistingFile);
@@ -78,6 +78,8 @@ int main(int argc, char** argv) {
   app.add_option("--max-connecting", max_connecting, "connection attempts in flight at once");
   app.add_option("--connect-deadline", connect_deadline_s, "seconds to wait for every device to connect");
   app.add_option("--report", report_file, "also write the JSON report to this file");
+  std::string data_dir;
+  app.add_option("--data-dir", data_dir, "keep the in-process hub's broker files (config, log, TLS) here");
   app.add_flag("--external", external, "use a running hub instead of starting one");
   app.add_option("--host", host, "external: broker address");
   app.add_option("--port", port, "external: broker port");
@@ -129,6 +131,7 @@ int main(int argc, char** argv) {
   if (!external) {
     server::hub_runtime_options ho;
     ho.tls = tls;
+    ho.data_dir = data_dir;
     ho.hub.telemetry_per_device = 16;
     hub = std::make_unique<server::hub_runtime>(ho);
     hub->start();
@@ -150,6 +153,7 @@ int main(int argc, char** argv) {
       return out;
     });
     timings["seed_ms"] = ms_since(t_seed);
+    std::cerr << "fleet: hub started and seeded in " << ms_since(t_start) << " ms\n";
     options.host_name = hub->host_name();
     options.connect_host = tls ? hub->host_name() : "127.0.0.1";
     options.port = tls ? hub->mqtts_port() : hub->mqtt_port();
@@ -174,6 +178,7 @@ int main(int argc, char** argv) {
         std::cerr << "fleet: the broker never accepted the seeded devices\n";
         return 1;
       }
+      std::cerr << "fleet: the broker accepts the seeded devices (" << ms_since(t_start) << " ms)\n";
     }
   } else {
     if (port <= 0 || policy_key.empty()) {
@@ -210,6 +215,8 @@ int main(int argc, char** argv) {
         core::method_request r;
         r.method_name = invoke;
         r.payload = invoke_payload;
+        // The hub learns of subscriptions asynchronously: let it wait for a device still settling.
+        r.connect_timeout_seconds = 30;
         const auto sent = steady::now();
         h.invoke_device_method(d.id, r, [&, sent](const core::method_outcome& o) {
           std::lock_guard lock(m);

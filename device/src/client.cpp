@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "mockhub/device/topics.hpp"
+#include "socketpair_shim.hpp"
 
 namespace mockhub::device {
 
@@ -111,7 +112,10 @@ class client::impl final : public event_loop::io_handler, public std::enable_sha
     host_ = options_.host.empty() ? cs_.connect_host() : options_.host;
     port_ = options_.port ? options_.port : cs_.gateway_port ? *cs_.gateway_port : options_.tls.enabled ? 8883 : 1883;
 
-    mosq_ = mosquitto_new(client_id_.c_str(), options_.clean_session, this);
+    {
+      const detail::no_socketpair_scope one_descriptor;
+      mosq_ = mosquitto_new(client_id_.c_str(), options_.clean_session, this);
+    }
     if (!mosq_) throw std::runtime_error("mockhub::device::client: mosquitto_new failed");
     mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
     // Without TCP_NODELAY a QoS 1 request/reply crawls (Nagle + delayed ACK; ARCHITECTURE.md).
@@ -361,7 +365,11 @@ class client::impl final : public event_loop::io_handler, public std::enable_sha
     mosquitto_username_pw_set(mosq_, username_.c_str(), password.c_str());
     unwatch();
     const int keepalive = static_cast<int>(std::max<std::int64_t>(5, options_.keepalive.count()));
-    const int rc = mosquitto_connect_async(mosq_, host_.c_str(), port_, keepalive);
+    int rc = MOSQ_ERR_SUCCESS;
+    {
+      const detail::no_socketpair_scope one_descriptor;
+      rc = mosquitto_connect_async(mosq_, host_.c_str(), port_, keepalive);
+    }
     connect_timer_ = loop_.call_after(options_.connect_timeout, [this] {
       connect_timer_ = 0;
       if (phase_ != phase::connecting && phase_ != phase::subscribing) return;

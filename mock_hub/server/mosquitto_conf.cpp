@@ -46,6 +46,10 @@ std::string mosquitto_conf::text() const {
          "per_listener_settings false\n"
          "persistence false\n"
          "set_tcp_nodelay true\n"
+         // The hub's connection receives every device's $hub/conn, $hub/sub and publish: with the
+         // default queue of 1000 a burst of connections (a 10,000-device fleet) drops events. (0,
+         // "no maximum", makes 2.0.11 drop the hub at once: "Bad socket read/write".)
+         "max_queued_messages 1000000\n"
       << "allow_anonymous " << (plugin.empty() ? "true" : "false") << "\n"
       << "max_keepalive " << max_keepalive << "\n"
       << "connection_messages true\n"

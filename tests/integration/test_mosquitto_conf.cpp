@@ -21,6 +21,7 @@ TEST_CASE("mosquitto.conf for a plugin broker with plain and TLS listeners", "[i
         "per_listener_settings false\n"
         "persistence false\n"
         "set_tcp_nodelay true\n"
+        "max_queued_messages 1000000\n"
         "allow_anonymous false\n"
         "max_keepalive 1767\n"
         "connection_messages true\n"

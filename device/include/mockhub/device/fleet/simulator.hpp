@@ -32,8 +32,9 @@ struct fleet_options {
   std::function<std::optional<std::string>(const device_spec&)> key_for{};
   /// With a policy key from key_for (e.g. the `device` policy): its name (SharedAccessKeyName).
   std::optional<std::string> key_name{};
-  /// Connection attempts in flight at once (a ramp, so that the broker's accept queue keeps up).
-  std::size_t max_connecting = 256;
+  /// Connection attempts in flight at once: a ramp, so that the broker's accept queue keeps up
+  /// (mosquitto listens with a backlog of 100; SYNs past it are retried by TCP a second later).
+  std::size_t max_connecting = 64;
   std::chrono::seconds keepalive{180};
   std::chrono::milliseconds connect_timeout{30'000};
   std::chrono::milliseconds operation_timeout{30'000};
