@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <cstdio>
 #include <random>
@@ -15,6 +17,7 @@
 #include "request_context.hpp"
 #include "rest_errors.hpp"
 #include "routes.hpp"
+#include "sas_header.hpp"
 
 namespace mockhub::rest {
 
@@ -67,10 +70,24 @@ bool is_blank(std::string_view text) {
 
 struct too_deep {};
 
+// Debian's httplib 0.11.4 listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, compiled into
+// the library): with dozens of callers connecting at once the accept queue overflows and some
+// connections die before their first answer. Calling listen() again on the bound socket widens
+// the queue; the socket is a protected member, hence the subclass.
+template <class base>
+class wide_backlog : public base {
+ public:
+  using base::base;
+  void widen_backlog(int backlog) { ::listen(this->svr_sock_, backlog); }
+};
+using http_server = wide_backlog<httplib::Server>;
+using https_server = wide_backlog<httplib::SSLServer>;
+constexpr int listen_backlog = 1024;
+
 json parse_body(const std::string& text) {
   try {
     return json::parse(text, [](int depth, json::parse_event_t, json&) {
-      if (depth > max_json_depth) throw too_deep{};
+      if (depth >= max_json_depth) throw too_deep{};  // depth counts from 0 at the outermost value
       return true;
     });
   } catch (const too_deep&) {
@@ -98,12 +115,12 @@ class rest_server::impl {
     if (options_.tls) {
       const auto cert = options_.tls->certificate.string();
       const auto key = options_.tls->private_key.string();
-      auto https = std::make_unique<httplib::SSLServer>(cert.c_str(), key.c_str());
+      auto https = std::make_unique<https_server>(cert.c_str(), key.c_str());
       if (!https->is_valid())
         throw rest_server_error("mockhub REST: cannot load the TLS certificate " + cert + " or its key " + key);
       http_ = std::move(https);
     } else {
-      http_ = std::make_unique<httplib::Server>();
+      http_ = std::make_unique<http_server>();
     }
     const std::size_t threads = options_.threads == 0 ? 1 : options_.threads;
     http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
@@ -143,6 +160,8 @@ class rest_server::impl {
                               std::to_string(options_.port));
     }
     port_ = static_cast<std::uint16_t>(bound);
+    if (auto* s = dynamic_cast<http_server*>(http_.get())) s->widen_backlog(listen_backlog);
+    if (auto* s = dynamic_cast<https_server*>(http_.get())) s->widen_backlog(listen_backlog);
     listen_done_ = false;
     listener_ = std::thread([this] {
       http_->listen_after_bind();
@@ -226,7 +245,7 @@ class rest_server::impl {
     check_api_version(c.query("api-version"));
     if (!r.handler) throw errors::not_implemented(r.operation_id, r.method, r.pattern);
 
-    const std::string authorization(c.header("Authorization").value_or(""));
+    const std::string authorization = restore_sas_encoding(c.header("Authorization").value_or(""));
     try {
       c.now = c.hub([&](core::hub& h) {
         const auto now = h.time().now();
