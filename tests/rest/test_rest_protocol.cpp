@@ -22,10 +22,17 @@ TEST_CASE("Unknown paths are 404 with an IoT Hub error body; a known path with a
   SECTION("without credentials too (routing comes first)") {
     check_error(hub.client().Get("/nothing?api-version=2021-04-12"), 404, "GenericNotFound", 404000);
   }
-  SECTION("a method httplib has no route for (HEAD is served as GET by httplib, then refused by us)") {
+  SECTION("HEAD reaches us as a GET handler's request and is refused; TRACE, which httplib refuses itself, still gets our body") {
     const auto head = hub.client().Head("/devices/dev1?api-version=2021-04-12");
     REQUIRE(head);
     CHECK(head->status == 405);
+    httplib::Request trace;
+    trace.method = "TRACE";
+    trace.path = "/devices/dev1?api-version=2021-04-12";
+    check_error(hub.client().send(trace), 400, "GenericBadRequest", 400000, "malformed");
+  }
+  SECTION("an id that is not UTF-8 still gives a JSON body") {
+    check_error(hub.get("/devices/%FF%FE"), 404, "DeviceNotFound", 404001);
   }
 }
 

@@ -11,6 +11,7 @@
 #include "mock_hub/rest/api_version.hpp"
 #include "mock_hub/rest/error_response.hpp"
 #include "mock_hub/rest/routes.hpp"
+#include "mock_hub/rest/sas_header.hpp"
 
 using namespace mockhub;
 
@@ -89,4 +90,14 @@ TEST_CASE("Routes: 42 operations, specific before general, ids decoded, literals
   CHECK_FALSE(m.found);
   CHECK(m.allowed.empty());
   CHECK_THROWS_AS(rest::match_route("GET", "/devices/%G0"), core::hub_error);
+}
+
+TEST_CASE("SAS header fields are encoded again after httplib decoded them", "[rest][auth]") {
+  CHECK(rest::restore_sas_encoding("SharedAccessSignature sr=localhost&sig=ab+c/d=&se=1795696814&skn=iothubowner") ==
+        "SharedAccessSignature sr=localhost&sig=ab%2Bc%2Fd%3D&se=1795696814&skn=iothubowner");
+  CHECK(rest::restore_sas_encoding("SharedAccessSignature sr=h/devices/d 1&sig=x") ==
+        "SharedAccessSignature sr=h%2Fdevices%2Fd%201&sig=x");
+  CHECK(rest::restore_sas_encoding("SharedAccessSignature novalue&&se=1") == "SharedAccessSignature novalue&&se=1");
+  CHECK(rest::restore_sas_encoding("Bearer abc+") == "Bearer abc+");
+  CHECK(rest::restore_sas_encoding("") == "");
 }
