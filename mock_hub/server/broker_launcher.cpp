@@ -337,6 +337,13 @@ broker_launcher::~broker_launcher() { stop(); }
 
 bool broker_launcher::running() { return process_.pid() > 0 && process_.running(); }
 
+void broker_launcher::restart() {
+  if (mqtt_port_ != 0) options_.mqtt_port = mqtt_port_;
+  if (tls_port_ != 0) options_.tls_port = tls_port_;
+  stop();
+  start();
+}
+
 void broker_launcher::start() {
   if (running()) throw std::logic_error("broker_launcher::start: the broker is already running (pid " +
                                         std::to_string(pid()) + ")");

@@ -99,6 +99,9 @@ class broker_launcher {
   void start();
   /// Stops it and waits until it is reaped. Idempotent.
   void stop() noexcept;
+  /// Stops the broker and starts it again on the ports it had, as a crashed broker that comes
+  /// back looks to its clients (they reconnect to the same address). Throws as start() does.
+  void restart();
   /// Whether the broker process is alive (false before start, after stop, or if it died).
   bool running();
 
