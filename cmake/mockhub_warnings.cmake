@@ -1,12 +1,23 @@
 # Warnings and sanitizers for the project's own targets (never for third-party code).
-add_library(mockhub_warnings INTERFACE)
-target_compile_options(mockhub_warnings INTERFACE -Wall -Wextra -Wpedantic)
+#
+# - mockhub_compiler_warnings: -Wall -Wextra -Wpedantic (and -Werror), nothing else.
+# - mockhub_sanitizers: with MOCKHUB_SANITIZE, the ASan + UBSan compile and link flags.
+# - mockhub_warnings: both. Every normal target links it, so every object of a test binary is
+#   instrumented alike. Code loaded by a program we do not build (the broker plugin, a module
+#   mosquitto dlopens: Debian's broker is not instrumented, so an instrumented plugin cannot load)
+#   links mockhub_compiler_warnings only.
+add_library(mockhub_compiler_warnings INTERFACE)
+target_compile_options(mockhub_compiler_warnings INTERFACE -Wall -Wextra -Wpedantic)
 if(MOCKHUB_WERROR)
-  target_compile_options(mockhub_warnings INTERFACE -Werror)
+  target_compile_options(mockhub_compiler_warnings INTERFACE -Werror)
 endif()
 
+add_library(mockhub_sanitizers INTERFACE)
 if(MOCKHUB_SANITIZE)
-  # Applied globally so that every object in a test binary is instrumented alike.
-  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
-  add_link_options(-fsanitize=address,undefined)
+  target_compile_options(mockhub_sanitizers INTERFACE
+    -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  target_link_options(mockhub_sanitizers INTERFACE -fsanitize=address,undefined)
 endif()
+
+add_library(mockhub_warnings INTERFACE)
+target_link_libraries(mockhub_warnings INTERFACE mockhub_compiler_warnings mockhub_sanitizers)

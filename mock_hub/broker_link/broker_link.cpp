@@ -2,6 +2,7 @@
 
 #include <mosquitto.h>
 
+#include <algorithm>
 #include <charconv>
 #include <iostream>
 #include <stdexcept>
@@ -82,6 +83,7 @@ broker_link::broker_link(broker_link_options options, executor post)
   mosquitto_connect_callback_set(mosq_, &broker_link::on_connect);
   mosquitto_disconnect_callback_set(mosq_, &broker_link::on_disconnect);
   mosquitto_message_callback_set(mosq_, &broker_link::on_message);
+  mosquitto_publish_callback_set(mosq_, &broker_link::on_publish);
 }
 
 broker_link::~broker_link() {
@@ -118,8 +120,13 @@ void broker_link::on_connect(struct mosquitto*, void* self, int rc) {
     return;
   }
   mosquitto_subscribe(link->mosq_, nullptr, "$hub/in/#", 1);
-  // Credentials first, then ask who is connected: the plugin admits devices only after a snapshot.
+  // Clock and credentials first, then ask who is connected: the plugin admits devices only after
+  // a snapshot.
   link->post_([link] {
+    {  // the clock before the credentials: the plugin admits devices as soon as it has them
+      std::lock_guard lock(link->clock_mutex_);
+      if (!link->clock_payload_.empty()) link->publish("$hub/ctl/clock", link->clock_payload_, 1);
+    }
     link->push_snapshot();
     link->publish("$hub/ctl/resync", "", 1);
     {
@@ -257,19 +264,54 @@ void broker_link::push_snapshot() {
                         {"primary", p.primary_key},
                         {"secondary", p.secondary_key},
                         {"device_connect", p.rights.contains(core::permission::device_connect)}});
-  publish("$hub/ctl/auth", json{{"mode", "snapshot"}, {"host", hub_->options().host_name}, {"devices", devices}, {"policies", policies}}.dump(), 1);
+  publish_credentials(json{{"mode", "snapshot"}, {"host", hub_->options().host_name}, {"devices", devices}, {"policies", policies}}.dump());
 }
 
 void broker_link::push_clock(std::optional<core::time_point> now) {
   json body = {{"now", nullptr}};
   if (now) body["now"] = std::chrono::duration_cast<std::chrono::seconds>(now->time_since_epoch()).count();
-  publish("$hub/ctl/clock", body.dump(), 1);
+  std::lock_guard lock(clock_mutex_);
+  clock_payload_ = body.dump();  // a restarted broker gets it again on reconnect
+  publish("$hub/ctl/clock", clock_payload_, 1);
 }
 
-void broker_link::publish(const std::string& topic, std::string_view payload, int qos) {
-  const int rc = mosquitto_publish(mosq_, nullptr, topic.c_str(), static_cast<int>(payload.size()), payload.data(), qos, false);
-  if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN)
-    std::cerr << "mockhub: publish to " << topic << " failed: " << mosquitto_strerror(rc) << "\n";
+int broker_link::publish(const std::string& topic, std::string_view payload, int qos) {
+  int mid = 0;
+  const int rc = mosquitto_publish(mosq_, &mid, topic.c_str(), static_cast<int>(payload.size()), payload.data(), qos, false);
+  if (rc == MOSQ_ERR_SUCCESS) return mid;
+  if (rc != MOSQ_ERR_NO_CONN) std::cerr << "mockhub: publish to " << topic << " failed: " << mosquitto_strerror(rc) << "\n";
+  return 0;
+}
+
+void broker_link::publish_credentials(const std::string& payload) {
+  // No lock is held across mosquitto_publish (the network thread takes auth_mutex_ in
+  // on_publish). The PUBACK may come back before we register the mid: then it is among the
+  // recent acknowledgements.
+  const int mid = publish("$hub/ctl/auth", payload, 1);
+  if (mid == 0) return;
+  std::lock_guard lock(auth_mutex_);
+  if (std::find(recent_acks_.begin(), recent_acks_.end(), mid) == recent_acks_.end()) auth_pending_[mid] = ++auth_sequence_;
+}
+
+void broker_link::on_publish(struct mosquitto*, void* self, int mid) {
+  auto* link = static_cast<broker_link*>(self);
+  {
+    std::lock_guard lock(link->auth_mutex_);
+    if (link->auth_pending_.erase(mid) == 0) {
+      link->recent_acks_.push_back(mid);
+      if (link->recent_acks_.size() > 1024) link->recent_acks_.pop_front();
+      return;
+    }
+  }
+  link->auth_cv_.notify_all();
+}
+
+bool broker_link::wait_credentials_applied(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(auth_mutex_);
+  const std::uint64_t target = auth_sequence_;
+  return auth_cv_.wait_for(lock, timeout, [&] {
+    return std::none_of(auth_pending_.begin(), auth_pending_.end(), [&](const auto& p) { return p.second <= target; });
+  });
 }
 
 void broker_link::publish_to_device(std::string_view device_id, std::string_view topic, std::string_view payload, int qos) {
@@ -294,7 +336,7 @@ void broker_link::send_cloud_to_device(std::string_view device_id, const core::c
 }
 
 void broker_link::identity_changed(std::string_view device_id, const core::device_identity* identity) {
-  publish("$hub/ctl/auth", json{{"mode", "delta"}, {"devices", {{std::string(device_id), device_credentials(identity)}}}}.dump(), 1);
+  publish_credentials(json{{"mode", "delta"}, {"devices", {{std::string(device_id), device_credentials(identity)}}}}.dump());
 }
 
 void broker_link::disconnect(std::string_view device_id) { publish("$hub/ctl/kick/" + core::url_encode(device_id), "", 1); }

@@ -14,6 +14,8 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <deque>
+#include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -61,6 +63,11 @@ class broker_link final : public core::device_channel {
   /// How many times the link has become ready (1 after the first connect; +1 per reconnect).
   std::uint64_t ready_count() const noexcept { return ready_count_.load(); }
 
+  /// Waits until the plugin has applied every credential change pushed before this call (its
+  /// PUBACK comes after the plugin handled the message), so a device created a moment ago can
+  /// connect. Call it from outside the executor. False on timeout or while disconnected.
+  bool wait_credentials_applied(std::chrono::milliseconds timeout);
+
   /// Tells the plugin to judge token expiry against `now` (virtual-clock hubs), or the wall clock.
   void push_clock(std::optional<core::time_point> now);
 
@@ -76,11 +83,14 @@ class broker_link final : public core::device_channel {
   static void on_connect(struct mosquitto*, void* self, int rc);
   static void on_disconnect(struct mosquitto*, void* self, int rc);
   static void on_message(struct mosquitto*, void* self, const struct mosquitto_message* msg);
+  static void on_publish(struct mosquitto*, void* self, int mid);
 
   void handle(std::string topic, std::string payload);
   void handle_device_publish(const std::string& device_id, std::string_view topic, std::string payload);
   void push_snapshot();  // on the executor
-  void publish(const std::string& topic, std::string_view payload, int qos);
+  /// Publishes; returns the message id (0 when not sent).
+  int publish(const std::string& topic, std::string_view payload, int qos);
+  void publish_credentials(const std::string& payload);
   void publish_to_device(std::string_view device_id, std::string_view topic, std::string_view payload, int qos);
 
   broker_link_options options_;
@@ -91,6 +101,14 @@ class broker_link final : public core::device_channel {
   std::atomic<std::uint64_t> ready_count_{0};
   std::mutex ready_mutex_;
   std::condition_variable ready_cv_;
+  // Credential pushes not yet acknowledged: mid -> sequence number.
+  std::mutex auth_mutex_;
+  std::condition_variable auth_cv_;
+  std::map<int, std::uint64_t> auth_pending_;
+  std::uint64_t auth_sequence_ = 0;
+  std::deque<int> recent_acks_;  // acknowledgements of other publishes, newest last
+  std::mutex clock_mutex_;
+  std::string clock_payload_;  // the last $hub/ctl/clock pushed, empty for the wall clock
 };
 
 /// The JSON the plugin's credential store takes for one identity (null when deleted).

@@ -9,7 +9,15 @@ hub_error::hub_error(int code, std::string_view name, std::string message)
 
 namespace errors {
 namespace {
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+// Built by appending: GCC 12 at -O2 gives a false -Wrestrict for "'" + std::string(s) + "'".
+std::string quoted(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '\'';
+  out += s;
+  out += '\'';
+  return out;
+}
 }  // namespace
 
 hub_error generic_bad_request(std::string m) { return {400000, "GenericBadRequest", std::move(m)}; }

@@ -42,10 +42,6 @@ query::query_page hub::query(std::string_view text, const query::page_request& p
   return q.run(*twins_, page);
 }
 
-void hub::scan_twins(const std::function<bool(std::string_view, const nlohmann::json&)>& visit) const {
-  registry_.scan_twins({}, visit);
-}
-
 void hub::update_twin_for_job(std::string_view device_id, const nlohmann::json& patch) {
   update_twin(device_id, patch, "*");
 }

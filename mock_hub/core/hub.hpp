@@ -120,7 +120,7 @@ class hub : private job_device_operations {
   void push_desired(std::string_view device_id, const std::optional<nlohmann::json>& notification);
 
   // job_device_operations
-  void scan_twins(const std::function<bool(std::string_view, const nlohmann::json&)>& visit) const override;
+  const query::document_source& twins() const override { return *twins_; }
   void update_twin_for_job(std::string_view device_id, const nlohmann::json& patch) override;
   void invoke_method_for_job(std::string_view device_id, const method_request& request, method_callback done) override;
 

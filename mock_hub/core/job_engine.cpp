@@ -24,6 +24,10 @@ struct job_engine::device_run {
   time_point last_updated{};
   std::optional<method_result> outcome;
   std::optional<std::pair<std::string, std::string>> error;  // code name, description
+  // The record as devices.jobs returns it, kept current: the query engine reads documents in
+  // batches and needs them to outlive each visit.
+  std::string key;  // jobId '\n' deviceId
+  json document;
 };
 
 struct job_engine::job_state {
@@ -41,8 +45,7 @@ struct job_engine::job_state {
   }
 };
 
-// devices.jobs: every device record of every kept job, keyed jobId '\n' deviceId, materialised
-// one at a time as the query engine visits it.
+// devices.jobs: every device record of every kept job, keyed jobId '\n' deviceId.
 class job_engine::records_source final : public query::document_source {
  public:
   explicit records_source(const job_engine& engine) : engine_(engine) {}
@@ -62,26 +65,27 @@ class job_engine::records_source final : public query::document_source {
         d = std::upper_bound(js.devices.begin(), js.devices.end(), after_device,
                              [](std::string_view id, const device_run& r) { return id < r.device_id; });
       for (; d != js.devices.end(); ++d)
-        if (!visit(it->first + "\n" + d->device_id, record(js, *d))) return;
+        if (!visit(d->key, d->document)) return;
     }
   }
 
  private:
-  static json record(const job_state& js, const device_run& r) {
-    json j = {{"deviceId", r.device_id},
-              {"jobId", js.job.request.job_id},
-              {"jobType", to_string(js.job.request.type)},
-              {"status", to_string(r.status)},
-              {"startTimeUtc", format_time(r.start_time)},
-              {"endTimeUtc", format_time(r.end_time)},
-              {"createdDateTimeUtc", format_time(js.job.created_time)},
-              {"lastUpdatedDateTimeUtc", format_time(r.last_updated)},
-              {"outcome", {{"deviceMethodResponse", r.outcome ? json(*r.outcome) : json()}}}};
-    if (r.error) j["error"] = {{"code", r.error->first}, {"description", r.error->second}};
-    return j;
-  }
   const job_engine& engine_;
 };
+
+// Rewrites a device record's document after a change.
+void job_engine::refresh_record(const job_state& js, device_run& r) {
+  r.document = {{"deviceId", r.device_id},
+                {"jobId", js.job.request.job_id},
+                {"jobType", to_string(js.job.request.type)},
+                {"status", to_string(r.status)},
+                {"startTimeUtc", format_time(r.start_time)},
+                {"endTimeUtc", format_time(r.end_time)},
+                {"createdDateTimeUtc", format_time(js.job.created_time)},
+                {"lastUpdatedDateTimeUtc", format_time(r.last_updated)},
+                {"outcome", {{"deviceMethodResponse", r.outcome ? json(*r.outcome) : json()}}}};
+  if (r.error) r.document["error"] = {{"code", r.error->first}, {"description", r.error->second}};
+}
 
 job_engine::job_engine(job_engine_options options, clock& clk, job_device_operations& devices)
     : options_(std::move(options)), clock_(clk), devices_(devices), records_(std::make_unique<records_source>(*this)) {
@@ -146,10 +150,15 @@ void job_engine::start(job_state& js) {
   js.job.status = job_status::running;
   const time_point now = clock_.now();
   // The query runs now, against the twins of this moment: devices added later are not included.
-  devices_.scan_twins([&js, now](std::string_view device_id, const json& twin) {
-    if (js.condition.matches(twin)) js.devices.push_back({std::string(device_id), device_job_status::pending, {}, {}, now, {}, {}});
+  js.condition.scan(devices_.twins(), [&js, now](std::string_view device_id, const json&) {
+    device_run run;
+    run.device_id = std::string(device_id);
+    run.last_updated = now;
+    run.key = js.job.request.job_id + "\n" + run.device_id;
+    js.devices.push_back(std::move(run));
     return true;
   });
+  for (auto& run : js.devices) refresh_record(js, run);
   auto& stats = js.job.statistics;
   stats.device_count = static_cast<std::int32_t>(js.devices.size());
   stats.pending_count = stats.device_count;
@@ -218,6 +227,7 @@ bool job_engine::start_next_device(job_state& js) {
   run.last_updated = now;
   --js.job.statistics.pending_count;
   ++js.job.statistics.running_count;
+  refresh_record(js, run);
   const std::string job_id = js.job.request.job_id;
   const std::string device_id = run.device_id;
 
@@ -259,6 +269,7 @@ void job_engine::device_finished(const std::string& job_id, std::size_t index, d
       run.last_updated = now;
       run.outcome = std::move(outcome);
       if (error) run.error = std::make_pair(error->name(), std::string(error->what()));
+      refresh_record(js, run);
       auto& stats = js.job.statistics;
       --stats.running_count;
       if (status == device_job_status::completed) ++stats.succeeded_count;
@@ -282,6 +293,7 @@ void job_engine::end_unfinished(job_state& js, device_job_status status, const c
       ++stats.failed_count;
       run.error = std::make_pair(std::string(code), std::string(description));
     }
+    refresh_record(js, run);
   }
   js.next = js.devices.size();
 }

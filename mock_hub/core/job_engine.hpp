@@ -37,8 +37,8 @@ namespace mockhub::core {
 class job_device_operations {
  public:
   virtual ~job_device_operations() = default;
-  /// Visits every twin in device-id order (the twin documents of GET /twins).
-  virtual void scan_twins(const std::function<bool(std::string_view device_id, const nlohmann::json& twin)>& visit) const = 0;
+  /// Every twin, keyed and ordered by device id (the documents of GET /twins).
+  virtual const query::document_source& twins() const = 0;
   /// Applies a twin job's update to one device as a forced write. Throws hub_error.
   virtual void update_twin_for_job(std::string_view device_id, const nlohmann::json& patch) = 0;
   /// Calls a direct method on one device; `done` runs exactly once (maybe before this returns).
@@ -93,6 +93,7 @@ class job_engine {
   struct job_state;
   class records_source;
 
+  static void refresh_record(const job_state& job, device_run& run);
   void start(job_state& job);
   void pump();
   void schedule_pump();

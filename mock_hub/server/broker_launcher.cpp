@@ -337,6 +337,13 @@ broker_launcher::~broker_launcher() { stop(); }
 
 bool broker_launcher::running() { return process_.pid() > 0 && process_.running(); }
 
+void broker_launcher::restart() {
+  if (mqtt_port_ != 0) options_.mqtt_port = mqtt_port_;
+  if (tls_port_ != 0) options_.tls_port = tls_port_;
+  stop();
+  start();
+}
+
 void broker_launcher::start() {
   if (running()) throw std::logic_error("broker_launcher::start: the broker is already running (pid " +
                                         std::to_string(pid()) + ")");
@@ -417,6 +424,7 @@ broker_launcher::attempt_result broker_launcher::run_attempt(std::uint16_t mqtt,
       .plugin_options = options_.plugin_options,
       .user = current_user_name(),
       .max_keepalive = options_.max_keepalive,
+      .max_qos = options_.max_qos,
   };
   const auto listen = [&](std::uint16_t port, bool is_tls) {
     conf.listeners.push_back({.port = port, .address = "127.0.0.1", .tls = is_tls});

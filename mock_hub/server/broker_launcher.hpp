@@ -47,6 +47,9 @@ struct broker_options {
   std::filesystem::path plugin{};
   std::map<std::string, std::string> plugin_options{};
   std::uint16_t max_keepalive = 1767;
+  /// Every listener's `max_qos`. 1 is IoT Hub's behaviour (the plugin relies on it): a QoS 2
+  /// subscription is granted QoS 1 and a QoS 2 publish closes the connection [Doc].
+  std::uint8_t max_qos = 1;
 
   /// Open files the broker should get (about one per device connection): its hard limit is
   /// raised to this where permitted, its soft limit to its hard limit.
@@ -96,6 +99,9 @@ class broker_launcher {
   void start();
   /// Stops it and waits until it is reaped. Idempotent.
   void stop() noexcept;
+  /// Stops the broker and starts it again on the ports it had, as a crashed broker that comes
+  /// back looks to its clients (they reconnect to the same address). Throws as start() does.
+  void restart();
   /// Whether the broker process is alive (false before start, after stop, or if it died).
   bool running();
 

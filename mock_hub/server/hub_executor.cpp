@@ -31,6 +31,37 @@ void hub_executor::stop() {
   if (thread_.joinable() && !on_executor_thread()) thread_.join();
 }
 
+bool hub_executor::wait_until(std::function<bool()> condition, std::chrono::milliseconds timeout) {
+  auto w = std::make_shared<waiter>();
+  w->condition = std::move(condition);
+  auto met = w->met.get_future();
+  if (!enqueue([this, w] {
+        waiters_.push_back(w);
+        check_waiters();
+      }))
+    return false;
+  if (met.wait_for(timeout) == std::future_status::ready) return true;
+  post([this, w] { std::erase(waiters_, w); });  // forget it; a late success is harmless
+  return false;
+}
+
+void hub_executor::check_waiters() {
+  for (const auto& w : waiters_) {
+    if (w->done) continue;
+    bool met = false;
+    try {
+      met = w->condition();
+    } catch (...) {
+      met = false;
+    }
+    if (met) {
+      w->done = true;
+      w->met.set_value();
+    }
+  }
+  std::erase_if(waiters_, [](const auto& w) { return w->done; });
+}
+
 void hub_executor::guarded(const std::function<void()>& work) {
   try {
     work();
@@ -54,6 +85,7 @@ void hub_executor::run() {
       lock.unlock();
       guarded(task);
       guarded([this] { clock_.run_due(); });
+      if (!waiters_.empty()) check_waiters();
       lock.lock();
       continue;
     }
@@ -63,6 +95,7 @@ void hub_executor::run() {
     if (due && *due <= clock_.now()) {
       lock.unlock();
       guarded([this] { clock_.run_due(); });
+      if (!waiters_.empty()) check_waiters();
       lock.lock();
     } else if (due && mode_ == timers::real_time) {
       wake_.wait_until(lock, *due);

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <thread>
 #include <type_traits>
+#include <vector>
 
 #include "mock_hub/core/clock.hpp"
 
@@ -49,12 +50,24 @@ class hub_executor {
     return done.get();
   }
 
+  /// Waits until `condition` holds, at most `timeout`: it is evaluated on the executor now and
+  /// after every later task and timer round, so the wait ends on the event that made it true,
+  /// without polling. Must not be called from the executor thread. False on timeout or stop.
+  bool wait_until(std::function<bool()> condition, std::chrono::milliseconds timeout);
+
   /// Finishes the task in progress, drops the rest, and joins the thread. Idempotent.
   void stop();
 
   bool on_executor_thread() const noexcept { return std::this_thread::get_id() == thread_.get_id(); }
 
  private:
+  struct waiter {
+    std::function<bool()> condition;
+    std::promise<void> met;
+    bool done = false;  // executor thread only
+  };
+  void check_waiters();
+
   bool enqueue(std::function<void()> task);
   static void guarded(const std::function<void()>& work);
   void run();
@@ -65,6 +78,7 @@ class hub_executor {
   std::condition_variable wake_;
   std::deque<std::function<void()>> tasks_;
   bool stopping_ = false;
+  std::vector<std::shared_ptr<waiter>> waiters_;  // executor thread only
   std::thread thread_;
 };
 

@@ -64,6 +64,18 @@ class hub_runtime {
   auto call(F&& f) {
     return executor_->call([this, &f]() mutable { return f(*hub_); });
   }
+  /// Waits until `condition(hub)` holds (checked on the hub's thread after every event), at most
+  /// `timeout`. The way tests wait for the hub to see something, without sleeping.
+  template <class P>
+  bool wait_until(P condition, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    return executor_->wait_until([this, condition]() { return condition(*hub_); }, timeout);
+  }
+
+  /// Waits until the broker admits devices with the credentials as they are now (after a device
+  /// was created, disabled or had its keys changed). False on timeout.
+  bool wait_credentials_applied(std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    return link_->wait_credentials_applied(timeout);
+  }
   /// Moves the virtual clock (virtual_time only), firing everything that becomes due, and tells
   /// the plugin the new time for SAS expiry. Throws std::logic_error with a system clock.
   void advance(core::duration by);

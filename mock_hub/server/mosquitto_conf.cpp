@@ -35,6 +35,7 @@ bool is_option_key(const std::string& key) {
 
 std::string mosquitto_conf::text() const {
   if (max_keepalive < 10) throw std::invalid_argument("mosquitto.conf: max_keepalive must be at least 10");
+  if (max_qos > 2) throw std::invalid_argument("mosquitto.conf: max_qos must be 0, 1 or 2");
   if (listeners.empty()) throw std::invalid_argument("mosquitto.conf: no listener");
   if (plugin.empty() && !plugin_options.empty()) {
     throw std::invalid_argument("mosquitto.conf: plugin options without a plugin");
@@ -84,6 +85,7 @@ std::string mosquitto_conf::text() const {
           << "require_certificate false\n"
              "tls_version tlsv1.2\n";
     }
+    if (max_qos < 2) out << "max_qos " << static_cast<int>(max_qos) << "\n";
   }
   return out.str();
 }

@@ -33,6 +33,9 @@ struct mosquitto_conf {
   std::string user{};
   /// Applies to MQTT 5 clients only in 2.0.11 (server keep alive); IoT Hub's limit is 1767 s.
   std::uint16_t max_keepalive = 1767;
+  /// `max_qos` of every listener (0-2; 2 writes no line). With 1, as on IoT Hub, a QoS 2
+  /// subscription is granted QoS 1 in SUBACK and a QoS 2 publish closes the connection.
+  std::uint8_t max_qos = 2;
 
   /// The configuration file's text.
   std::string text() const;

@@ -57,6 +57,13 @@ TEST_CASE("mosquitto.conf without a plugin allows anonymous clients and names no
   CHECK_THAT(text, !Catch::Matchers::Contains("\nuser "));
 }
 
+TEST_CASE("mosquitto.conf caps every listener's QoS when asked", "[integration][broker][conf]") {
+  const mosquitto_conf conf{.listeners = {{.port = 41001}, {.port = 41001, .address = "::1"}}, .max_qos = 1};
+  CHECK_THAT(conf.text(), Catch::Matchers::EndsWith("listener 41001 127.0.0.1\nmax_qos 1\n\nlistener 41001 ::1\nmax_qos 1\n"));
+  CHECK_THROWS_WITH((mosquitto_conf{.listeners = {{.port = 41001}}, .max_qos = 3}.text()),
+                    Catch::Matchers::Contains("max_qos must be 0, 1 or 2"));
+}
+
 TEST_CASE("mosquitto.conf refuses what would break its line format", "[integration][broker][conf]") {
   mosquitto_conf conf{.listeners = {{.port = 41001}}, .plugin = "/p.so"};
   SECTION("a line break in a plugin option value") {

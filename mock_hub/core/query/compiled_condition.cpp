@@ -1,5 +1,6 @@
 #include "compiled_condition.hpp"
 
+#include "matching_scan.hpp"
 #include "parser.hpp"
 #include "path_resolver.hpp"
 
@@ -13,6 +14,11 @@ compiled_condition compile_condition(std::string_view query_condition) {
   c.program_.emplace(*e);
   c.canonical_text_ = ast::to_text(*e);
   return c;
+}
+
+void compiled_condition::scan(const document_source& source, const document_source::visitor& visit) const {
+  scan_matching(program_ ? &*program_ : nullptr, source, {},
+                [&](std::string_view key, const nlohmann::json& doc) { return visit(key, doc); });
 }
 
 }  // namespace mockhub::core::query

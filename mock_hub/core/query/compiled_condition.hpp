@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "document_source.hpp"
 #include "expression_program.hpp"
 
 namespace mockhub::core::query {
@@ -17,6 +18,10 @@ class compiled_condition {
   bool all_devices() const noexcept { return !program_.has_value(); }
   /// Whether a twin (wire shape of GET /twins/{id}) is selected: `*`, or the condition is Boolean true.
   bool matches(const nlohmann::json& twin) const { return !program_ || program_->matches(twin); }
+  /// Visits, in key order, every twin of `source` the condition selects, until `visit` returns
+  /// false: the job engine's way to select a fleet, several times faster than matches() per
+  /// twin (documents are filtered in batches; see document_source for what that asks of it).
+  void scan(const document_source& source, const document_source::visitor& visit) const;
   /// `*`, or the condition's canonical text, e.g. `deviceId IN ['d1', 'd2']`.
   const std::string& canonical_text() const noexcept { return canonical_text_; }
 

@@ -7,6 +7,7 @@
 
 #include "continuation_token.hpp"
 #include "lexer.hpp"
+#include "matching_scan.hpp"
 #include "parser.hpp"
 #include "path_resolver.hpp"
 
@@ -220,8 +221,7 @@ query_page compiled_query::run_stream(const document_source& source, int page_si
 
   std::string last_key;
   bool more = false;
-  source.scan(position.after_key, [&](std::string_view key, const nlohmann::json& doc) {
-    if (where_ && !where_->matches(doc)) return true;
+  scan_matching(where_ ? &*where_ : nullptr, source, position.after_key, [&](std::string_view key, const nlohmann::json& doc) {
     if (page.items.size() == limit) {
       more = !capped_by_top;  // another match exists beyond this page
       return false;
@@ -252,8 +252,7 @@ std::vector<nlohmann::json> compiled_query::aggregate_rows(const document_source
   if (group_by_.empty()) groups[{}].accumulators.resize(columns_.size());  // one row, even over no documents
 
   std::vector<value> key(group_by_.size());
-  source.scan({}, [&](std::string_view, const nlohmann::json& doc) {
-    if (where_ && !where_->matches(doc)) return true;
+  scan_matching(where_ ? &*where_ : nullptr, source, {}, [&](std::string_view, const nlohmann::json& doc) {
     for (std::size_t i = 0; i < group_by_.size(); ++i) key[i] = value_at(doc, group_by_[i]);
     auto it = groups.find(key);
     if (it == groups.end()) {

@@ -65,7 +65,6 @@ class compiled_query {
     std::vector<std::string> path;  // document path (path columns and aggregate arguments)
   };
 
-  bool aggregated() const noexcept { return aggregated_; }
   query_page run_stream(const document_source& source, int page_size, std::string_view continuation) const;
   query_page run_aggregate(const document_source& source, int page_size, std::string_view continuation) const;
   std::vector<nlohmann::json> aggregate_rows(const document_source& source) const;

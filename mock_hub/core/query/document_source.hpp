@@ -24,7 +24,9 @@ class document_source {
 
   /// Visits, in ascending key order, every document whose key is strictly greater than
   /// `after_key` (every document when `after_key` is empty; keys are never empty), until
-  /// `visit` returns false. Documents must stay valid and unchanged for the whole call.
+  /// `visit` returns false. Keys and documents must stay valid and unchanged until the query
+  /// run that scans them returns: the engine evaluates documents in small batches, so it may
+  /// look at a visited document after its visit, or after scan() has returned.
   ///
   /// Keys: the device id for `devices`; for `devices.jobs`, any key that is unique per
   /// (job, device) record and ordered consistently, e.g. jobId + '\n' + deviceId. Continuation

@@ -1,8 +1,10 @@
 #include "expression_program.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 
+#include "batch_lookup.hpp"
 #include "lexer.hpp"
 
 namespace mockhub::core::query {
@@ -122,7 +124,8 @@ std::uint32_t expression_program::compile(const ast::expr& e) {
       break;
     case ast::expr_kind::path:
       n.code = op::path;
-      n.a = static_cast<std::uint32_t>(paths_.size());
+      n.a = slot_of(e.path);
+      n.b = static_cast<std::uint32_t>(paths_.size());
       paths_.push_back(e.path);
       break;
     case ast::expr_kind::unary:
@@ -193,56 +196,91 @@ const nlohmann::json* find_path(const nlohmann::json& doc, const std::vector<std
   const nlohmann::json* cur = &doc;
   for (const std::string& segment : path) {
     if (!cur->is_object()) return nullptr;
-    const auto& object = cur->get_ref<const nlohmann::json::object_t&>();
-    auto it = object.find(segment);
-    if (it == object.end()) return nullptr;
-    cur = &it->second;
+    cur = lookup(*cur, segment);
+    if (cur == nullptr) return nullptr;
   }
   return cur;
 }
 
-value expression_program::evaluate(const nlohmann::json& doc) const { return eval(root_, doc); }
+std::uint32_t expression_program::slot_of(const std::vector<std::string>& path) {
+  std::uint32_t slot = 0;
+  for (const std::string& segment : path) {
+    auto it = std::find_if(steps_.begin(), steps_.end(),
+                           [&](const path_step& s) { return s.parent == slot && s.segment == segment; });
+    if (it == steps_.end()) {
+      steps_.push_back({slot, slot_count_++, segment});
+      it = steps_.end() - 1;
+    }
+    slot = it->slot;
+  }
+  return slot;
+}
 
-value expression_program::eval(std::uint32_t index, const nlohmann::json& doc) const {
+value expression_program::evaluate(const nlohmann::json& doc) const { return eval(root_, doc, nullptr); }
+
+void expression_program::match_batch(const nlohmann::json* const* docs, std::size_t count, bool* matched,
+                                     std::vector<const nlohmann::json*>& scratch) const {
+  constexpr std::size_t max_row = 64;
+  const std::size_t slots = slot_count_;
+  if (slots > max_row) {
+    // A very wide query (more distinct path prefixes than a row holds): one document at a time.
+    for (std::size_t d = 0; d < count; ++d) matched[d] = eval(root_, *docs[d], nullptr).is_true();
+    return;
+  }
+  if (scratch.size() < slots * batch_size) scratch.resize(slots * batch_size);
+  const nlohmann::json** table = scratch.data();  // table[slot * batch_size + doc]
+  for (std::size_t d = 0; d < count; ++d) table[d] = docs[d];
+  for (const path_step& s : steps_) {
+    batch_lookup(table + s.parent * batch_size, count, s.segment, table + s.slot * batch_size);
+  }
+  const nlohmann::json* row[max_row];
+  for (std::size_t d = 0; d < count; ++d) {
+    for (std::size_t s = 0; s < slots; ++s) row[s] = table[s * batch_size + d];
+    matched[d] = eval(root_, *docs[d], row).is_true();
+  }
+}
+
+value expression_program::eval(std::uint32_t index, const nlohmann::json& doc,
+                               const nlohmann::json* const* slots) const {
   const node& n = nodes_[index];
   switch (n.code) {
     case op::constant: return value::of(*n.constant);
     case op::undefined_constant: return {};
     case op::path: {
-      const nlohmann::json* j = find_path(doc, paths_[n.a]);
+      const nlohmann::json* j = slots ? slots[n.a] : find_path(doc, paths_[n.b]);
       return j ? value::of(*j) : value{};
     }
     case op::not_: {
-      const value v = eval(n.a, doc);
+      const value v = eval(n.a, doc, slots);
       if (v.type != value::kind::boolean) return {};
       return boolean(!v.boolean);
     }
     case op::negate: {
-      const value v = eval(n.a, doc);
+      const value v = eval(n.a, doc, slots);
       if (v.type != value::kind::number) return {};
       return number(-v.number);
     }
     case op::and_: {
       // Three-valued: false wins, then undefined; only true AND true is true.
-      const value l = eval(n.a, doc);
+      const value l = eval(n.a, doc, slots);
       if (l.type == value::kind::boolean && !l.boolean) return boolean(false);
-      const value r = eval(n.b, doc);
+      const value r = eval(n.b, doc, slots);
       if (r.type == value::kind::boolean && !r.boolean) return boolean(false);
       if (l.is_true() && r.is_true()) return boolean(true);
       return {};
     }
     case op::or_: {
       // Three-valued: true wins, then undefined; only false OR false is false.
-      const value l = eval(n.a, doc);
+      const value l = eval(n.a, doc, slots);
       if (l.is_true()) return boolean(true);
-      const value r = eval(n.b, doc);
+      const value r = eval(n.b, doc, slots);
       if (r.is_true()) return boolean(true);
       if (l.type == value::kind::boolean && r.type == value::kind::boolean) return boolean(false);
       return {};
     }
     case op::eq:
     case op::ne: {
-      const ordering o = compare(eval(n.a, doc), eval(n.b, doc), true);
+      const ordering o = compare(eval(n.a, doc, slots), eval(n.b, doc, slots), true);
       if (o == ordering::incomparable) return {};
       return boolean((o == ordering::equal) == (n.code == op::eq));
     }
@@ -250,7 +288,7 @@ value expression_program::eval(std::uint32_t index, const nlohmann::json& doc) c
     case op::gt:
     case op::le:
     case op::ge: {
-      const ordering o = compare(eval(n.a, doc), eval(n.b, doc), false);
+      const ordering o = compare(eval(n.a, doc, slots), eval(n.b, doc, slots), false);
       switch (o) {
         case ordering::incomparable: return {};
         case ordering::less: return boolean(n.code == op::lt || n.code == op::le);
@@ -264,8 +302,8 @@ value expression_program::eval(std::uint32_t index, const nlohmann::json& doc) c
     case op::mul:
     case op::div:
     case op::mod: {
-      const value l = eval(n.a, doc);
-      const value r = eval(n.b, doc);
+      const value l = eval(n.a, doc, slots);
+      const value r = eval(n.b, doc, slots);
       if (l.type != value::kind::number || r.type != value::kind::number) return {};
       switch (n.code) {
         case op::add: return number(l.number + r.number);
@@ -278,7 +316,7 @@ value expression_program::eval(std::uint32_t index, const nlohmann::json& doc) c
     case op::in:
     case op::nin: {
       // x IN [a, b] is (x = a) OR (x = b); NIN is its negation.
-      const value x = eval(n.a, doc);
+      const value x = eval(n.a, doc, slots);
       bool any_undefined = false;
       for (const auto& item : *n.constant) {
         const ordering o = compare(x, value::of(item), true);
@@ -288,11 +326,11 @@ value expression_program::eval(std::uint32_t index, const nlohmann::json& doc) c
       if (any_undefined || x.type == value::kind::undefined) return {};
       return boolean(n.code == op::nin);
     }
-    case op::is_defined: return boolean(eval(n.a, doc).type != value::kind::undefined);
+    case op::is_defined: return boolean(eval(n.a, doc, slots).type != value::kind::undefined);
     case op::starts_with:
     case op::ends_with: {
-      const value s = eval(n.a, doc);
-      const value affix = eval(n.b, doc);
+      const value s = eval(n.a, doc, slots);
+      const value affix = eval(n.b, doc, slots);
       if (s.type != value::kind::string || affix.type != value::kind::string) return {};
       return boolean(n.code == op::starts_with ? s.string.starts_with(affix.string)
                                                : s.string.ends_with(affix.string));

@@ -54,6 +54,16 @@ class expression_program {
   /// True only when the expression evaluates to Boolean true.
   bool matches(const nlohmann::json& doc) const { return evaluate(doc).is_true(); }
 
+  /// How many documents match_batch takes at once.
+  static constexpr std::size_t batch_size = 16;
+  /// Whether each of `count` (<= batch_size) documents matches, into `matched`. The same
+  /// answers as matches(), faster over many documents: the paths of all the documents are
+  /// resolved together, one segment at a time across the batch, so the memory reads of
+  /// different documents overlap instead of waiting on each other, and a prefix that several
+  /// paths share (`properties.reported`) is looked up once. `scratch` is reused between calls.
+  void match_batch(const nlohmann::json* const* docs, std::size_t count, bool* matched,
+                   std::vector<const nlohmann::json*>& scratch) const;
+
  private:
   enum class op : std::uint8_t {
     constant, undefined_constant, path, not_, negate, and_, or_,
@@ -62,16 +72,27 @@ class expression_program {
   };
   struct node {
     op code = op::constant;
-    std::uint32_t a = 0;  // first operand, or the path index
-    std::uint32_t b = 0;  // second operand
+    std::uint32_t a = 0;  // first operand; for a path, its slot
+    std::uint32_t b = 0;  // second operand; for a path, its index in paths_
     const nlohmann::json* constant = nullptr;  // constant, or the list of IN/NIN
+  };
+  // One segment lookup of a batch: slot `slot` is segment `segment` of slot `parent`. Slot 0 is
+  // the document; every distinct path prefix has one slot, computed after its parent's.
+  struct path_step {
+    std::uint32_t parent = 0;
+    std::uint32_t slot = 0;
+    std::string segment;
   };
 
   std::uint32_t compile(const ast::expr& e);
-  value eval(std::uint32_t index, const nlohmann::json& doc) const;
+  std::uint32_t slot_of(const std::vector<std::string>& path);
+  // `slots`: the resolved path prefixes of `doc` (batch evaluation), or null to look paths up.
+  value eval(std::uint32_t index, const nlohmann::json& doc, const nlohmann::json* const* slots) const;
 
   std::vector<node> nodes_;
   std::vector<std::vector<std::string>> paths_;
+  std::vector<path_step> steps_;
+  std::uint32_t slot_count_ = 1;
   std::deque<nlohmann::json> constants_;  // a deque: adding one never moves the others
   std::uint32_t root_ = 0;
 };

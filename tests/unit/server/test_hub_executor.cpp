@@ -76,3 +76,15 @@ TEST_CASE("Work that keeps rescheduling itself at now does not starve queued cal
   });
   CHECK(seen >= 1);
 }
+
+TEST_CASE("wait_until ends on the task that makes the condition true, and times out otherwise", "[adapters][executor]") {
+  core::virtual_clock clk;
+  server::hub_executor ex(clk, server::hub_executor::timers::virtual_time);
+  int value = 0;
+  std::thread producer([&] {
+    for (int i = 0; i < 5; ++i) ex.post([&] { ++value; });
+  });
+  CHECK(ex.wait_until([&] { return value == 5; }, 10s));
+  producer.join();
+  CHECK_FALSE(ex.wait_until([&] { return value == 6; }, 50ms));
+}

@@ -123,6 +123,10 @@ TEST_CASE("Unknown functions, routing-only functions and misused aggregates are 
       {"SELECT * FROM devices WHERE lower(deviceId) = 'x'",
        "The function lower is not supported in twin and job queries (only in message routing); twin queries support "
        "IS_DEFINED, STARTSWITH and ENDSWITH."},
+      // A message-routing example of the 2016 docs is not a twin query.
+      {"SELECT * FROM devices WHERE messageType = 'alerts' AND as_number(severity) <= 2",
+       "The function as_number is not supported in twin and job queries (only in message routing); twin queries "
+       "support IS_DEFINED, STARTSWITH and ENDSWITH."},
       {"SELECT * FROM devices WHERE FOO(deviceId)",
        "Unknown function 'FOO'; twin and job queries support IS_DEFINED, STARTSWITH and ENDSWITH."},
       {"SELECT * FROM devices WHERE IS_DEFINED(tags.a, tags.b)", "The function IS_DEFINED takes 1 argument, not 2."},

@@ -42,9 +42,15 @@ std::vector<std::string> selected_by(const std::string& condition) {
   for (const auto& [id, doc] : typed_fleet()) {
     if (c.matches(doc)) out.push_back(id);
   }
-  // The same condition as a WHERE clause selects the same twins.
+  // The same condition as a WHERE clause, and the batched scan, select the same twins.
   const json items = run_all(compile_query("SELECT * FROM devices WHERE " + condition), typed_fleet());
   CHECK(keys_of(items) == out);
+  std::vector<std::string> scanned;
+  c.scan(map_document_source(typed_fleet()), [&](std::string_view key, const json&) {
+    scanned.emplace_back(key);
+    return true;
+  });
+  CHECK(scanned == out);
   return out;
 }
 

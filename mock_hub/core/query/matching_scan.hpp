@@ -1,0 +1,52 @@
+// Scans a document source and filters it in batches. Internal to mock_hub/core/query.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "document_source.hpp"
+#include "expression_program.hpp"
+
+namespace mockhub::core::query {
+
+/// Calls `use(key, doc)` for each document of `source` after `after_key` for which `where`
+/// is Boolean true (every document when `where` is null), in key order, until `use` returns
+/// false. Documents are collected into batches of expression_program::batch_size and
+/// filtered together (match_batch), so a document may be looked at after its visit, or after
+/// scan() returns, as document_source allows.
+template <class F>
+void scan_matching(const expression_program* where, const document_source& source, std::string_view after_key,
+                   F&& use) {
+  constexpr std::size_t batch = expression_program::batch_size;
+  std::array<std::string_view, batch> keys;
+  std::array<const nlohmann::json*, batch> docs{};
+  std::array<bool, batch> matched{};
+  std::vector<const nlohmann::json*> scratch;
+  std::size_t n = 0;
+  bool stopped = false;
+  auto flush = [&] {
+    if (where) {
+      where->match_batch(docs.data(), n, matched.data(), scratch);
+    } else {
+      matched.fill(true);
+    }
+    for (std::size_t i = 0; i < n && !stopped; ++i) {
+      if (matched[i] && !use(keys[i], *docs[i])) stopped = true;
+    }
+    n = 0;
+  };
+  source.scan(after_key, [&](std::string_view key, const nlohmann::json& doc) {
+    if (const auto* o = doc.get_ptr<const nlohmann::json::object_t*>()) __builtin_prefetch(o);
+    keys[n] = key;
+    docs[n] = &doc;
+    if (++n == batch) flush();
+    return !stopped;
+  });
+  if (n > 0 && !stopped) flush();
+}
+
+}  // namespace mockhub::core::query
