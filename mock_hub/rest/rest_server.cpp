@@ -170,6 +170,12 @@ class rest_server::impl {
     // stop() is only effective once the accept loop runs; connections made before that wait
     // in the listen backlog, so this wait is short and never misses a client.
     while (!http_->is_running() && !listen_done_) std::this_thread::yield();
+    if (!http_->is_running()) {
+      listener_.join();
+      http_.reset();
+      throw rest_server_error("mockhub REST: the server on " + options_.bind_address + ":" + std::to_string(port_) +
+                              " stopped as it started");
+    }
   }
 
   void stop() {

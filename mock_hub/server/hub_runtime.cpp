@@ -86,6 +86,7 @@ void hub_runtime::start() {
       rest_->start();
       if (options_.tls && broker_->tls()) {
         r.port = options_.https_port;
+        if (r.seed) ++*r.seed;  // request ids of the two servers differ
         r.tls = rest::tls_files{broker_->tls()->server_cert_file(), broker_->tls()->server_key_file()};
         https_ = std::make_unique<rest::rest_server>(r, *executor_, *hub_);
         https_->start();
