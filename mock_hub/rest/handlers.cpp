@@ -84,9 +84,11 @@ rest_response devices_get_identity(request_context& c) {
 
 rest_response devices_create_or_update_identity(request_context& c) {
   const auto request = core::device_identity_request::from_json(c.object_body());
-  return c.hub([&](core::hub& h) {
+  auto response = c.hub([&](core::hub& h) {
     return identity_response(h.create_or_update_identity(c.param("id"), request, c.if_match()));
   });
+  c.wait_credentials_applied();
+  return response;
 }
 
 rest_response devices_delete_identity(request_context& c) {
@@ -94,6 +96,7 @@ rest_response devices_delete_identity(request_context& c) {
     h.delete_identity(c.param("id"), c.if_match());
     return 0;
   });
+  c.wait_credentials_applied();
   return rest_response::no_content();
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,8 +38,17 @@ using field_list = std::vector<std::pair<std::string, std::string>>;
 class request_context {
  public:
   request_context(server::hub_executor& executor, core::hub& hub, pending_calls& calls,
-                  std::chrono::seconds method_wait_margin)
-      : executor_(executor), hub_(hub), calls_(calls), method_wait_margin_(method_wait_margin) {}
+                  std::chrono::seconds method_wait_margin, const std::function<void()>& credentials_barrier = {})
+      : executor_(executor),
+        hub_(hub),
+        calls_(calls),
+        method_wait_margin_(method_wait_margin),
+        credentials_barrier_(credentials_barrier) {}
+
+  /// After an identity write: waits until devices are admitted with the new credentials.
+  void wait_credentials_applied() const {
+    if (credentials_barrier_) credentials_barrier_();
+  }
 
   std::string method;
   std::string path;          // as sent, still percent-encoded
@@ -86,6 +96,7 @@ class request_context {
   core::hub& hub_;
   pending_calls& calls_;
   std::chrono::seconds method_wait_margin_;
+  std::function<void()> credentials_barrier_;
 };
 
 /// Case-insensitive ASCII comparison (header and query parameter names, path literals).

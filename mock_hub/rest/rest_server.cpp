@@ -215,7 +215,7 @@ class rest_server::impl {
 
   void handle(const httplib::Request& req, httplib::Response& res) {
     const std::string request_id = ids_.next();
-    request_context c(executor_, hub_, calls_, options_.method_wait_margin);
+    request_context c(executor_, hub_, calls_, options_.method_wait_margin, options_.credentials_barrier);
     c.method = req.method;
     const auto question = req.target.find('?');
     c.path = req.target.substr(0, question);

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -46,6 +47,10 @@ struct rest_server_options {
   std::chrono::seconds method_wait_margin{10};
   /// Seed of the x-ms-request-id values (and tracking ids). Empty: from the random device.
   std::optional<std::uint64_t> seed{};
+  /// Called (outside the executor) after an identity was created, updated or deleted, before
+  /// the response goes out: the running hub waits there until the broker admits devices with
+  /// the new credentials, so a device created by a request can connect as soon as it returns.
+  std::function<void()> credentials_barrier{};
 };
 
 class rest_server_error : public std::runtime_error {

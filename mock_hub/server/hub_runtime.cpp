@@ -82,6 +82,7 @@ void hub_runtime::start() {
   if (options_.rest) {
     try {
       rest::rest_server_options r{.port = options_.rest_port, .seed = options_.seed};
+      r.credentials_barrier = [this] { link_->wait_credentials_applied(std::chrono::seconds(10)); };
       rest_ = std::make_unique<rest::rest_server>(r, *executor_, *hub_);
       rest_->start();
       if (options_.tls && broker_->tls()) {
