@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <future>
 
 #include "service_fixture.hpp"
 
@@ -153,4 +154,26 @@ TEST_CASE_METHOD(service_fixture, "Listing devices and statistics give exact num
   CHECK(client->registry().get_service_statistics() == service_statistics{.connected_device_count = 1});
   CHECK(client->registry().get_device("e").connection == connection_state::connected);
   CHECK(client->registry().get_device_statistics().total_device_count == 5);
+}
+
+TEST_CASE_METHOD(service_fixture, "One client serves several threads at once", "[service][registry]") {
+  constexpr int threads = 4;
+  constexpr int per_thread = 25;
+  std::vector<std::future<int>> workers;
+  for (int t = 0; t < threads; ++t)
+    workers.push_back(std::async(std::launch::async, [this, t] {
+      int created = 0;
+      for (int i = 0; i < per_thread; ++i) {
+        const std::string id = "t" + std::to_string(t) + "-" + std::to_string(i);
+        if (client->registry().create_device(id).device_id == id && client->registry().get_device(id).device_id == id) ++created;
+      }
+      return created;
+    }));
+  int total = 0;
+  for (auto& w : workers) {
+    REQUIRE(w.wait_for(std::chrono::seconds(120)) == std::future_status::ready);
+    total += w.get();
+  }
+  CHECK(total == threads * per_thread);
+  CHECK(client->registry().get_device_statistics().total_device_count == threads * per_thread);
 }

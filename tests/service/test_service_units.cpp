@@ -161,7 +161,7 @@ TEST_CASE("Without an answer the client throws network_error, distinct from ioth
   }
 }
 
-TEST_CASE_METHOD(test::service_fixture, "TLS and keys against a whole hub", "[service][units][errors]") {
+TEST_CASE_METHOD(test::service_fixture, "TLS and keys against a whole hub", "[service][errors]") {
   SECTION("without the hub's CA the system store does not trust its certificate") {
     service_client untrusting(hub.service_connection_string(),
                               {.endpoint_override = endpoint{.scheme = "https", .host = "127.0.0.1", .port = hub.https_port()}});
