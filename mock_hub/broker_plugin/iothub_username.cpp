@@ -4,16 +4,11 @@
 #include <cctype>
 
 #include "mock_hub/core/encoding.hpp"
+#include "mock_hub/core/ascii.hpp"
 
 namespace mockhub::broker_plugin {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return std::ranges::equal(a, b, [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-  });
-}
 
 std::vector<std::string_view> split(std::string_view text, char separator) {
   std::vector<std::string_view> parts;
@@ -48,7 +43,7 @@ std::vector<std::pair<std::string, std::string>> parse_query(std::string_view qu
 
 std::optional<std::string> iothub_username::parameter(std::string_view key) const {
   for (const auto& [k, v] : query) {
-    if (iequals(k, key)) return v;
+    if (core::iequals(k, key)) return v;
   }
   return std::nullopt;
 }

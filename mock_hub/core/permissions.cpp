@@ -1,4 +1,5 @@
 #include "permissions.hpp"
+#include "ascii.hpp"
 
 #include <algorithm>
 #include <array>
@@ -8,15 +9,6 @@ namespace mockhub::core {
 namespace {
 constexpr std::array all_permissions = {permission::registry_read, permission::registry_write,
                                         permission::service_connect, permission::device_connect};
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 }  // namespace
 
 std::string_view to_string(permission p) noexcept {

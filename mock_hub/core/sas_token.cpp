@@ -11,22 +11,13 @@
 
 #include "encoding.hpp"
 #include "errors.hpp"
+#include "ascii.hpp"
 
 namespace mockhub::core {
 
 namespace {
 
 constexpr std::string_view scheme = "SharedAccessSignature ";
-
-char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
 
 bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
 

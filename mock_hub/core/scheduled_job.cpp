@@ -1,8 +1,8 @@
 #include "scheduled_job.hpp"
 
 #include <algorithm>
-#include <cctype>
 
+#include "ascii.hpp"
 #include "errors.hpp"
 #include "time_format.hpp"
 #include "twin.hpp"
@@ -38,14 +38,6 @@ std::string_view to_string(device_job_status s) noexcept {
   }
   return "unknown";
 }
-
-namespace {
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-}  // namespace
 
 std::optional<job_type> parse_job_type(std::string_view text) noexcept {
   for (const auto t : {job_type::schedule_device_method, job_type::schedule_update_twin})

@@ -79,15 +79,37 @@ void hub_runtime::start() {
     stop();
     throw std::runtime_error("mockhub: the hub could not log in to its broker (see " + broker_->log_file().string() + ")");
   }
+  if (options_.rest) {
+    try {
+      rest::rest_server_options r{.port = options_.rest_port, .seed = options_.seed};
+      r.credentials_barrier = [this] { link_->wait_credentials_applied(std::chrono::seconds(10)); };
+      rest_ = std::make_unique<rest::rest_server>(r, *executor_, *hub_);
+      rest_->start();
+      if (options_.tls && broker_->tls()) {
+        r.port = options_.https_port;
+        if (r.seed) ++*r.seed;  // request ids of the two servers differ
+        r.tls = rest::tls_files{broker_->tls()->server_cert_file(), broker_->tls()->server_key_file()};
+        https_ = std::make_unique<rest::rest_server>(r, *executor_, *hub_);
+        https_->start();
+      }
+    } catch (...) {
+      stop();
+      throw;
+    }
+  }
 }
 
 void hub_runtime::stop() {
   if (!started_) return;
   started_ = false;
+  if (https_) https_->stop();
+  if (rest_) rest_->stop();
   link_->stop();
   broker_->stop();
   executor_->call([this] { hub_.reset(); });
   executor_->stop();
+  https_.reset();
+  rest_.reset();
   link_.reset();
   executor_.reset();
   broker_.reset();
@@ -114,6 +136,8 @@ core::time_point hub_runtime::now() {
 std::uint16_t hub_runtime::mqtt_port() const { return broker_->mqtt_port(); }
 std::uint16_t hub_runtime::mqtts_port() const { return broker_->tls_port(); }
 std::filesystem::path hub_runtime::ca_file() const { return broker_->ca_file(); }
+std::uint16_t hub_runtime::rest_port() const { return rest_ ? rest_->port() : 0; }
+std::uint16_t hub_runtime::https_port() const { return https_ ? https_->port() : 0; }
 
 std::string hub_runtime::service_connection_string() {
   return call([](core::hub& h) {

@@ -1,6 +1,6 @@
 // A running hub: the mosquitto broker with the mockhub plugin (child process), the hub core on
-// its executor thread, and the broker link between them. What `mockhub start`/`run` and the test
-// harness start; everything listens on loopback only.
+// its executor thread, the broker link between them, and the service REST API over HTTP and
+// HTTPS. What `mockhub start`/`run` and the test harness start; everything listens on loopback only.
 #pragma once
 
 #include <chrono>
@@ -16,6 +16,7 @@
 #include "mock_hub/core/clock.hpp"
 #include "mock_hub/core/hub.hpp"
 #include "mock_hub/core/id_source.hpp"
+#include "mock_hub/rest/rest_server.hpp"
 
 namespace mockhub::server {
 
@@ -28,6 +29,11 @@ struct hub_runtime_options {
   std::uint16_t mqtt_port = 0;
   std::uint16_t mqtts_port = 0;
   bool tls = true;
+  /// Service REST API: a plain HTTP port and, with `tls`, an HTTPS port serving the broker's
+  /// certificate (same CA as MQTT over TLS); 0 picks an ephemeral port.
+  bool rest = true;
+  std::uint16_t rest_port = 0;
+  std::uint16_t https_port = 0;
   /// A virtual clock (time moves only through advance()) instead of the system clock.
   bool virtual_time = false;
   /// Seed of generated keys, etags and ids. Empty: from the system's random device.
@@ -45,10 +51,12 @@ class hub_runtime {
   hub_runtime(const hub_runtime&) = delete;
   hub_runtime& operator=(const hub_runtime&) = delete;
 
-  /// Starts the broker, the executor and the link; returns when devices can connect.
+  /// Starts the broker, the executor, the link, then the REST servers; returns when devices and
+  /// back ends can connect.
   /// Throws broker_launch_error or std::runtime_error naming what failed.
   void start();
-  /// Stops the link, the broker and the executor. Idempotent.
+  /// Stops the REST servers (first, so no request reaches a hub going away), the link, the broker
+  /// and the executor. Idempotent.
   void stop();
 
   /// Runs `f(hub)` on the executor and returns its result (rethrowing its exceptions).
@@ -76,6 +84,9 @@ class hub_runtime {
   std::uint16_t mqtt_port() const;
   std::uint16_t mqtts_port() const;
   std::filesystem::path ca_file() const;
+  /// The service REST API's plain HTTP port and HTTPS port; 0 when not served.
+  std::uint16_t rest_port() const;
+  std::uint16_t https_port() const;
   const std::string& host_name() const noexcept { return options_.host_name; }
   broker_launcher& broker() { return *broker_; }
   broker_link::broker_link& link() { return *link_; }
@@ -95,6 +106,8 @@ class hub_runtime {
   std::unique_ptr<broker_link::broker_link> link_;
   std::unique_ptr<core::hub> hub_;
   std::unique_ptr<broker_launcher> broker_;
+  std::unique_ptr<rest::rest_server> rest_;
+  std::unique_ptr<rest::rest_server> https_;
   bool started_ = false;
 };
 

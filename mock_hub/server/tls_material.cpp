@@ -1,4 +1,5 @@
 #include "mock_hub/server/tls_material.hpp"
+#include "mock_hub/core/ascii.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -112,12 +113,6 @@ std::vector<std::string> server_names_for(const tls_material_options& options) {
   return names;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-  });
-}
-
 // Whether the certificate's subjectAltName lists `name` itself (a wildcard asked for must be
 // present as that wildcard; X509_check_host would answer a different question).
 bool san_lists(X509* cert, const std::string& name) {
@@ -130,7 +125,7 @@ bool san_lists(X509* cert, const std::string& name) {
     if (ip && gn->type == GEN_IPADD && ASN1_STRING_cmp(gn->d.iPAddress, ip.get()) == 0) return true;
     if (!ip && gn->type == GEN_DNS) {
       const auto* data = reinterpret_cast<const char*>(ASN1_STRING_get0_data(gn->d.dNSName));
-      if (iequals({data, static_cast<std::size_t>(ASN1_STRING_length(gn->d.dNSName))}, name)) return true;
+      if (core::iequals({data, static_cast<std::size_t>(ASN1_STRING_length(gn->d.dNSName))}, name)) return true;
     }
   }
   return false;

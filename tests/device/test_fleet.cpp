@@ -51,7 +51,7 @@ TEST_CASE("A fleet of a few hundred devices connects on one thread and acts out 
     }
     return out;
   });
-  hub.wait_until_accepted(hub.runtime().device_connection_string(fixture.devices.back().id));
+  REQUIRE(hub.runtime().wait_credentials_applied(bound));
 
   fleet::fleet_options options;
   options.host_name = hub.runtime().host_name();

@@ -416,3 +416,16 @@ TEST_CASE("A persistent session gets what the hub sent while it was offline", "[
   CHECK(queued->topic == "devices/dev1/messages/devicebound/%24.mid=queued");
   CHECK(queued->payload == "while away");
 }
+
+TEST_CASE("A broker whose plugin has no hub_secret does not start", "[integration][plugin]") {
+  temp_dir dir;
+  mockhub::server::broker_launcher launcher(
+      {.data_dir = dir.path(), .listen_ipv6 = false, .plugin = MOCKHUB_BROKER_PLUGIN});
+  try {
+    launcher.start();
+    FAIL("the broker started");
+  } catch (const mockhub::server::broker_launch_error& e) {
+    CHECK(e.why() == mockhub::server::broker_launch_error::reason::broker_exited);
+    CHECK_THAT(e.what(), Catch::Contains("plugin_opt_hub_secret is required"));
+  }
+}

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "../errors.hpp"
+#include "mock_hub/core/ascii.hpp"
 
 namespace mockhub::core::query {
 namespace {
@@ -22,17 +23,6 @@ int hex_value(char c) {
   if (is_digit(c)) return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   return c - 'A' + 10;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
 }
 
 void append_utf8(std::string& out, std::uint32_t cp) {

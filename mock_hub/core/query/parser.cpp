@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "lexer.hpp"
+#include "mock_hub/core/ascii.hpp"
 
 namespace mockhub::core::query {
 namespace {
@@ -13,17 +14,6 @@ namespace {
 using ast::expr;
 using ast::expr_kind;
 using ast::expr_ptr;
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 void check_length(std::string_view text) {
   const std::size_t n = character_count(text);

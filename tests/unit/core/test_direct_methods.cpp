@@ -2,6 +2,7 @@
 #include <catch2/trompeloeil.hpp>
 
 #include "check_hub_error.hpp"
+#include "mock_device_channel.hpp"
 #include "mock_hub/core/hub.hpp"
 
 using namespace mockhub::core;
@@ -12,19 +13,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-class mock_channel final : public device_channel {
- public:
-  MAKE_MOCK2(send_desired_patch, void(std::string_view, const json&), override);
-  MAKE_MOCK4(send_method_request, void(std::string_view, std::string_view, std::string_view, const json&), override);
-  MAKE_MOCK2(send_cloud_to_device, void(std::string_view, const cloud_to_device_message&), override);
-  MAKE_MOCK2(identity_changed, void(std::string_view, const device_identity*), override);
-  MAKE_MOCK1(disconnect, void(std::string_view), override);
-};
-
 struct methods_fixture {
   virtual_clock clk;
   id_source ids{5};
-  mock_channel channel;
+  mockhub::testing::mock_device_channel channel;
   std::unique_ptr<trompeloeil::expectation> allow_identity = NAMED_ALLOW_CALL(channel, identity_changed(_, _));
   std::unique_ptr<trompeloeil::expectation> allow_kick = NAMED_ALLOW_CALL(channel, disconnect(_));
   hub h{{}, clk, ids, channel};

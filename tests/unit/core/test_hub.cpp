@@ -2,6 +2,7 @@
 #include <catch2/trompeloeil.hpp>
 
 #include "check_hub_error.hpp"
+#include "mock_device_channel.hpp"
 #include "mock_hub/core/hub.hpp"
 #include "mock_hub/core/time_format.hpp"
 
@@ -13,19 +14,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-class mock_channel final : public device_channel {
- public:
-  MAKE_MOCK2(send_desired_patch, void(std::string_view, const json&), override);
-  MAKE_MOCK4(send_method_request, void(std::string_view, std::string_view, std::string_view, const json&), override);
-  MAKE_MOCK2(send_cloud_to_device, void(std::string_view, const cloud_to_device_message&), override);
-  MAKE_MOCK2(identity_changed, void(std::string_view, const device_identity*), override);
-  MAKE_MOCK1(disconnect, void(std::string_view), override);
-};
-
 struct hub_fixture {
   virtual_clock clk;
   id_source ids{3};
-  mock_channel channel;
+  mockhub::testing::mock_device_channel channel;
   hub h{{}, clk, ids, channel};
   std::uint64_t generation = 0;
   // Credential updates are checked in their own test; elsewhere they may happen freely.

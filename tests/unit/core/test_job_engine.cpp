@@ -2,6 +2,7 @@
 #include <catch2/trompeloeil.hpp>
 
 #include "check_hub_error.hpp"
+#include "mock_device_channel.hpp"
 #include "mock_hub/core/hub.hpp"
 #include "mock_hub/core/time_format.hpp"
 
@@ -13,20 +14,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-class mock_channel final : public device_channel {
- public:
-  MAKE_MOCK2(send_desired_patch, void(std::string_view, const json&), override);
-  MAKE_MOCK4(send_method_request, void(std::string_view, std::string_view, std::string_view, const json&), override);
-  MAKE_MOCK2(send_cloud_to_device, void(std::string_view, const cloud_to_device_message&), override);
-  MAKE_MOCK2(identity_changed, void(std::string_view, const device_identity*), override);
-  MAKE_MOCK1(disconnect, void(std::string_view), override);
-};
-
 // A fleet of door locks; some connected and answering methods through `answer`.
 struct jobs_fixture {
   virtual_clock clk;
   id_source ids{11};
-  mock_channel channel;
+  mockhub::testing::mock_device_channel channel;
   std::unique_ptr<trompeloeil::expectation> allow_identity = NAMED_ALLOW_CALL(channel, identity_changed(_, _));
   std::unique_ptr<trompeloeil::expectation> allow_desired = NAMED_ALLOW_CALL(channel, send_desired_patch(_, _));
   // Method requests are recorded; a test answers them with respond().

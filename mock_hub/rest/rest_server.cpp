@@ -1,0 +1,329 @@
+#include "rest_server.hpp"
+
+#include <httplib.h>
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cstdio>
+#include <random>
+#include <thread>
+
+#include "api_version.hpp"
+#include "error_response.hpp"
+#include "mock_hub/core/errors.hpp"
+#include "mock_hub/core/sas_authentication.hpp"
+#include "pending_calls.hpp"
+#include "request_context.hpp"
+#include "rest_errors.hpp"
+#include "routes.hpp"
+#include "sas_header.hpp"
+
+namespace mockhub::rest {
+
+namespace {
+
+namespace core_errors = core::errors;
+using nlohmann::json;
+
+constexpr const char* json_content_type = "application/json; charset=utf-8";
+constexpr int max_json_depth = 100;
+
+// x-ms-request-id values: GUID-shaped, from a seeded counter so a seeded run repeats them.
+class request_ids {
+ public:
+  explicit request_ids(std::uint64_t seed) : seed_(seed) {}
+  std::string next() {
+    const std::uint64_t n = counter_.fetch_add(1);
+    const std::uint64_t a = mix(seed_ + 2 * n);
+    const std::uint64_t b = mix(seed_ + 2 * n + 1);
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                  static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
+                  static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xffffffffffffull));
+    return buf;
+  }
+
+ private:
+  static std::uint64_t mix(std::uint64_t x) {  // splitmix64
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+  }
+  std::uint64_t seed_;
+  std::atomic<std::uint64_t> counter_{0};
+};
+
+std::string tracking_id_of(std::string_view request_id) {
+  std::string t;
+  for (char c : request_id)
+    if (c != '-') t += c;
+  return t;
+}
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+bool is_blank(std::string_view text) {
+  return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
+struct too_deep {};
+
+// Debian's httplib 0.11.4 listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, compiled into
+// the library): with dozens of callers connecting at once the accept queue overflows and some
+// connections die before their first answer. Calling listen() again on the bound socket widens
+// the queue; the socket is a protected member, hence the subclass.
+template <class base>
+class wide_backlog : public base {
+ public:
+  using base::base;
+  void widen_backlog(int backlog) { ::listen(this->svr_sock_, backlog); }
+};
+using http_server = wide_backlog<httplib::Server>;
+using https_server = wide_backlog<httplib::SSLServer>;
+constexpr int listen_backlog = 1024;
+
+json parse_body(const std::string& text) {
+  try {
+    return json::parse(text, [](int depth, json::parse_event_t, json&) {
+      if (depth >= max_json_depth) throw too_deep{};  // depth counts from 0 at the outermost value
+      return true;
+    });
+  } catch (const too_deep&) {
+    throw core_errors::argument_invalid("The request body nests JSON deeper than " + std::to_string(max_json_depth) +
+                                        " levels.");
+  } catch (const json::parse_error& e) {
+    throw core_errors::argument_invalid(std::string("The request body is not valid JSON: ") + e.what());
+  }
+}
+
+}  // namespace
+
+class rest_server::impl {
+ public:
+  impl(rest_server_options options, server::hub_executor& executor, core::hub& hub)
+      : options_(std::move(options)),
+        executor_(executor),
+        hub_(hub),
+        ids_(options_.seed ? *options_.seed : std::random_device{}()) {}
+
+  ~impl() { stop(); }
+
+  void start() {
+    if (http_) return;
+    if (options_.tls) {
+      const auto cert = options_.tls->certificate.string();
+      const auto key = options_.tls->private_key.string();
+      auto https = std::make_unique<https_server>(cert.c_str(), key.c_str());
+      if (!https->is_valid())
+        throw rest_server_error("mockhub REST: cannot load the TLS certificate " + cert + " or its key " + key);
+      http_ = std::move(https);
+    } else {
+      http_ = std::make_unique<http_server>();
+    }
+    const std::size_t threads = options_.threads == 0 ? 1 : options_.threads;
+    http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    http_->set_payload_max_length(options_.max_body_bytes);
+    http_->set_keep_alive_max_count(1000);
+    http_->set_tcp_nodelay(true);
+
+    // Every method, every path: routing is ours (on the raw target, so that %2F stays in an id).
+    const std::string any = "[\\s\\S]*";
+    const auto h = [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); };
+    http_->Get(any, h).Post(any, h).Put(any, h).Patch(any, h).Delete(any, h).Options(any, h);
+    // What httplib answers by itself (no route for a method, a body over the limit, a request it
+    // cannot parse) still gets the hub's error shape.
+    http_->set_error_handler(httplib::Server::HandlerWithResponse(
+        [this](const httplib::Request& req, httplib::Response& res) {
+          if (res.has_header("x-ms-request-id")) return httplib::Server::HandlerResponse::Unhandled;
+          render_protocol_error(req, res);
+          return httplib::Server::HandlerResponse::Handled;
+        }));
+    http_->set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+      const std::string request_id = ids_.next();
+      res.headers.clear();
+      write(error_response(core_errors::server_error("The hub failed to serve the request."), request_id,
+                           core::time_point{}),
+            res, request_id);
+    });
+
+    int bound = -1;
+    if (options_.port == 0) {
+      bound = http_->bind_to_any_port(options_.bind_address);
+    } else if (http_->bind_to_port(options_.bind_address, options_.port)) {
+      bound = options_.port;
+    }
+    if (bound <= 0) {
+      http_.reset();
+      throw rest_server_error("mockhub REST: cannot listen on " + options_.bind_address + ":" +
+                              std::to_string(options_.port));
+    }
+    port_ = static_cast<std::uint16_t>(bound);
+    if (auto* s = dynamic_cast<http_server*>(http_.get())) s->widen_backlog(listen_backlog);
+    if (auto* s = dynamic_cast<https_server*>(http_.get())) s->widen_backlog(listen_backlog);
+    listen_done_ = false;
+    listener_ = std::thread([this] {
+      http_->listen_after_bind();
+      listen_done_ = true;
+    });
+    // stop() is only effective once the accept loop runs; connections made before that wait
+    // in the listen backlog, so this wait is short and never misses a client.
+    while (!http_->is_running() && !listen_done_) std::this_thread::yield();
+    if (!http_->is_running()) {
+      listener_.join();
+      http_.reset();
+      throw rest_server_error("mockhub REST: the server on " + options_.bind_address + ":" + std::to_string(port_) +
+                              " stopped as it started");
+    }
+  }
+
+  void stop() {
+    if (!http_) return;
+    calls_.cancel_all();
+    http_->stop();
+    if (listener_.joinable()) listener_.join();
+    http_.reset();
+  }
+
+  std::uint16_t port() const noexcept { return port_; }
+  const rest_server_options& options() const noexcept { return options_; }
+
+ private:
+  // The hub's time, for error timestamps; the system clock once the executor has stopped.
+  core::time_point hub_time() {
+    try {
+      return executor_.call([this] { return hub_.time().now(); });
+    } catch (...) {
+      return std::chrono::system_clock::now();
+    }
+  }
+
+  rest_response error_response(const core::hub_error& e, const std::string& request_id, core::time_point now) {
+    if (now == core::time_point{}) now = hub_time();
+    rest_response r = rest_response::json(error_body(e, tracking_id_of(request_id), now), e.http_status());
+    r.header("iothub-errorcode", e.name());
+    return r;
+  }
+
+  static void write(const rest_response& out, httplib::Response& res, const std::string& request_id) {
+    res.status = out.status;
+    for (const auto& [name, value] : out.headers) res.set_header(name.c_str(), value);
+    res.set_header("x-ms-request-id", request_id);
+    if (out.body) res.set_content(dump(*out.body), json_content_type);
+  }
+
+  void handle(const httplib::Request& req, httplib::Response& res) {
+    const std::string request_id = ids_.next();
+    request_context c(executor_, hub_, calls_, options_.method_wait_margin, options_.credentials_barrier);
+    c.method = req.method;
+    const auto question = req.target.find('?');
+    c.path = req.target.substr(0, question);
+    for (const auto& [name, value] : req.headers) c.headers.emplace_back(name, value);
+    for (const auto& [name, value] : req.params) c.query_params.emplace_back(name, value);
+
+    std::string allow;
+    rest_response out;
+    try {
+      out = dispatch(c, req, allow);
+    } catch (const core::hub_error& e) {
+      out = error_response(e, request_id, c.now);
+      if (!allow.empty()) out.header("Allow", allow);
+    } catch (const std::exception& e) {
+      out = error_response(core_errors::server_error(std::string("The hub failed to serve the request: ") + e.what()),
+                           request_id, c.now);
+    } catch (...) {
+      out = error_response(core_errors::server_error("The hub failed to serve the request."), request_id, c.now);
+    }
+    write(out, res, request_id);
+  }
+
+  // Routing, api-version, 501, authentication, body; then the operation's handler.
+  rest_response dispatch(request_context& c, const httplib::Request& req, std::string& allow) {
+    auto match = match_route(c.method, c.path);
+    if (!match.found) {
+      if (match.allowed.empty()) throw errors::resource_not_found(c.method, c.path);
+      for (const auto m : match.allowed) allow += (allow.empty() ? "" : ", ") + std::string(m);
+      throw errors::method_not_allowed(c.method, c.path);
+    }
+    const route& r = *match.found;
+    c.path_params = std::move(match.params);
+    check_api_version(c.query("api-version"));
+    if (!r.handler) throw errors::not_implemented(r.operation_id, r.method, r.pattern);
+
+    const std::string authorization = restore_sas_encoding(c.header("Authorization").value_or(""));
+    try {
+      c.now = c.hub([&](core::hub& h) {
+        const auto now = h.time().now();
+        try {
+          core::authenticate_service_request(authorization, h.options().host_name, r.permission, h.policies().list(),
+                                             now);
+        } catch (const core::hub_error& e) {
+          throw refused{e, now};
+        }
+        return now;
+      });
+    } catch (const refused& failure) {
+      c.now = failure.now;  // the refusal's timestamp is the hub's time when it happened
+      throw failure.error;
+    }
+
+    if (r.takes_body) {
+      if (req.body.size() > options_.max_body_bytes)  // a chunked body, which httplib does not limit
+        throw core_errors::message_too_large("The request body is " + std::to_string(req.body.size()) +
+                                             " bytes; at most " + std::to_string(options_.max_body_bytes) +
+                                             " are accepted.");
+      if (!is_blank(req.body)) c.body = parse_body(req.body);
+    }
+    return r.handler(c);
+  }
+
+  // An authentication failure carries the hub time at which it happened.
+  struct refused {
+    core::hub_error error;
+    core::time_point now;
+  };
+
+  void render_protocol_error(const httplib::Request& req, httplib::Response& res) {
+    const std::string request_id = ids_.next();
+    const std::string path = req.target.substr(0, req.target.find('?'));
+    core::hub_error e = [&]() -> core::hub_error {
+      switch (res.status) {
+        case 413:
+          return core_errors::message_too_large("The request body is over the limit of " +
+                                                std::to_string(options_.max_body_bytes) + " bytes.");
+        case 404:
+          return errors::resource_not_found(req.method, path);
+        case 400:
+          return core_errors::generic_bad_request("The HTTP request is malformed.");
+        default:
+          return core::hub_error(res.status * 1000, "GenericError", "The HTTP request failed.");
+      }
+    }();
+    res.headers.clear();
+    write(error_response(e, request_id, core::time_point{}), res, request_id);
+  }
+
+  rest_server_options options_;
+  server::hub_executor& executor_;
+  core::hub& hub_;
+  pending_calls calls_;
+  request_ids ids_;
+  std::unique_ptr<httplib::Server> http_;
+  std::thread listener_;
+  std::atomic<bool> listen_done_{false};
+  std::uint16_t port_ = 0;
+};
+
+rest_server::rest_server(rest_server_options options, server::hub_executor& executor, core::hub& hub)
+    : impl_(std::make_unique<impl>(std::move(options), executor, hub)) {}
+
+rest_server::~rest_server() = default;
+
+void rest_server::start() { impl_->start(); }
+void rest_server::stop() { impl_->stop(); }
+std::uint16_t rest_server::port() const noexcept { return impl_->port(); }
+bool rest_server::is_tls() const noexcept { return impl_->options().tls.has_value(); }
+const rest_server_options& rest_server::options() const noexcept { return impl_->options(); }
+
+}  // namespace mockhub::rest
