@@ -159,27 +159,12 @@ int main(int argc, char** argv) {
     options.port = tls ? hub->mqtts_port() : hub->mqtt_port();
     if (tls) options.tls = {.enabled = true, .ca_file = hub->ca_file().string()};
     options.key_for = [&keys](const fleet::device_spec& d) -> std::optional<std::string> { return keys.at(d.id); };
-    // Credentials reach the broker asynchronously and in order: once the last device is accepted, all are.
-    if (!fixture.devices.empty()) {
-      const auto& last = fixture.devices.back().id;
-      client_options probe_options;
-      probe_options.tls.enabled = false;
-      probe_options.host = "127.0.0.1";
-      probe_options.port = hub->mqtt_port();
-      probe_options.retry = std::make_shared<no_retry>();
-      bool accepted = false;
-      for (int i = 0; i < 100 && !accepted; ++i) {
-        client probe(hub->device_connection_string(last), probe_options);
-        auto t = probe.connect();
-        accepted = t.wait_for(std::chrono::seconds(30)) && t.ok();
-        if (accepted) probe.close().wait_for(std::chrono::seconds(10));
-      }
-      if (!accepted) {
-        std::cerr << "fleet: the broker never accepted the seeded devices\n";
-        return 1;
-      }
-      std::cerr << "fleet: the broker accepts the seeded devices (" << ms_since(t_start) << " ms)\n";
+    // Credentials reach the broker asynchronously: wait until the plugin has applied them all.
+    if (!hub->wait_credentials_applied(std::chrono::seconds(120))) {
+      std::cerr << "fleet: the broker never applied the seeded devices' credentials\n";
+      return 1;
     }
+    std::cerr << "fleet: the broker has the seeded devices' credentials (" << ms_since(t_start) << " ms)\n";
   } else {
     if (port <= 0 || policy_key.empty()) {
       std::cerr << "fleet: --external needs --port and --policy-key\n";
