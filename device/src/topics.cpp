@@ -8,25 +8,6 @@ namespace mockhub::device::topics {
 
 namespace {
 
-// The value of `key` in the `?k=v&...` part of a topic, percent-decoded.
-std::optional<std::string> query_value(std::string_view topic, std::string_view key) {
-  const auto q = topic.find('?');
-  if (q == std::string_view::npos) return std::nullopt;
-  std::string_view rest = topic.substr(q + 1);
-  while (!rest.empty()) {
-    const auto amp = rest.find('&');
-    const std::string_view pair = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
-    const auto eq = pair.find('=');
-    const auto name = core::url_decode(pair.substr(0, eq));
-    if (name && *name == key) {
-      if (eq == std::string_view::npos) return std::string{};
-      return core::url_decode(pair.substr(eq + 1));
-    }
-  }
-  return std::nullopt;
-}
-
 template <class Int>
 std::optional<Int> to_int(std::string_view text) {
   Int v{};
@@ -62,7 +43,7 @@ std::optional<method_request_topic> parse_method_request(std::string_view topic)
   const auto slash = rest.find('/');
   if (slash == std::string_view::npos || slash == 0) return std::nullopt;
   auto name = core::url_decode(rest.substr(0, slash));
-  auto rid = query_value(rest.substr(slash), "$rid");
+  auto rid = core::topic_query_value(rest.substr(slash), "$rid");
   if (!name || !rid) return std::nullopt;
   return method_request_topic{std::move(*name), std::move(*rid)};
 }
@@ -74,17 +55,17 @@ std::optional<twin_response_topic> parse_twin_response(std::string_view topic) {
   const auto slash = rest.find('/');
   if (slash == std::string_view::npos) return std::nullopt;
   const auto status = to_int<int>(rest.substr(0, slash));
-  auto rid = query_value(rest.substr(slash), "$rid");
+  auto rid = core::topic_query_value(rest.substr(slash), "$rid");
   if (!status || !rid) return std::nullopt;
   twin_response_topic t{*status, std::move(*rid), std::nullopt};
-  if (const auto v = query_value(rest.substr(slash), "$version")) t.version = to_int<std::int64_t>(*v);
+  if (const auto v = core::topic_query_value(rest.substr(slash), "$version")) t.version = to_int<std::int64_t>(*v);
   return t;
 }
 
 std::optional<std::int64_t> parse_desired_patch(std::string_view topic) {
   static constexpr std::string_view prefix = "$iothub/twin/PATCH/properties/desired/";
   if (!topic.starts_with(prefix)) return std::nullopt;
-  if (const auto v = query_value(topic.substr(prefix.size()), "$version")) return to_int<std::int64_t>(*v).value_or(0);
+  if (const auto v = core::topic_query_value(topic.substr(prefix.size()), "$version")) return to_int<std::int64_t>(*v).value_or(0);
   return 0;
 }
 

@@ -18,24 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-// `path/?k=v&k2=v2` -> the value of `key` in the query part (percent-decoded), if present.
-std::optional<std::string> query_value(std::string_view topic, std::string_view key) {
-  const auto q = topic.find('?');
-  if (q == std::string_view::npos) return std::nullopt;
-  std::string_view rest = topic.substr(q + 1);
-  while (!rest.empty()) {
-    const auto amp = rest.find('&');
-    const std::string_view pair = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
-    const auto eq = pair.find('=');
-    if (pair.substr(0, eq) == key) {
-      if (eq == std::string_view::npos) return std::string{};
-      return core::url_decode(pair.substr(eq + 1));
-    }
-  }
-  return std::nullopt;
-}
-
 std::optional<core::device_subscription> subscription_of(std::string_view filter) {
   if (filter == "$iothub/methods/POST/#") return core::device_subscription::methods;
   if (filter == "$iothub/twin/res/#") return core::device_subscription::twin_responses;
@@ -204,7 +186,7 @@ void broker_link::handle_device_publish(const std::string& device_id, std::strin
   static constexpr std::string_view method_res = "$iothub/methods/res/";
 
   if (topic.starts_with(twin_get) || topic.starts_with(twin_patch)) {
-    const std::string rid = query_value(topic, "$rid").value_or("");
+    const std::string rid = core::topic_query_value(topic, "$rid").value_or("");
     std::string status = "200", body, suffix;
     try {
       if (topic.starts_with(twin_get)) {
@@ -230,7 +212,7 @@ void broker_link::handle_device_publish(const std::string& device_id, std::strin
     int status = 0;
     const auto [end, ec] = std::from_chars(rest.data(), rest.data() + (slash == std::string_view::npos ? rest.size() : slash), status);
     (void)end;
-    const auto rid = query_value(topic, "$rid");
+    const auto rid = core::topic_query_value(topic, "$rid");
     if (ec != std::errc{} || !rid) return;  // the plugin only lets well-formed topics through
     hub_->device_method_response(device_id, *rid, status, payload);
     return;

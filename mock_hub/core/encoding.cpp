@@ -116,4 +116,22 @@ std::string format_property_bag(const property_list& properties) {
   return bag;
 }
 
+std::optional<std::string> topic_query_value(std::string_view topic, std::string_view key) {
+  const auto q = topic.find('?');
+  if (q == std::string_view::npos) return std::nullopt;
+  std::string_view rest = topic.substr(q + 1);
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+    const auto eq = pair.find('=');
+    const auto name = url_decode(pair.substr(0, eq));
+    if (name && *name == key) {
+      if (eq == std::string_view::npos) return std::string{};
+      return url_decode(pair.substr(eq + 1));
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace mockhub::core

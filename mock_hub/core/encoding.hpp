@@ -30,4 +30,8 @@ std::optional<property_list> parse_property_bag(std::string_view bag);
 /// Encodes pairs in the given order with `url_encode` (so `$.mid` becomes `%24.mid`, as the Node SDK writes it).
 std::string format_property_bag(const property_list& properties);
 
+/// The value of `key` in the `?k=v&...` part of an IoT Hub topic (`$rid`, `$version`), names and
+/// values percent-decoded; "" for a bare `key`; nullopt when absent or badly escaped.
+std::optional<std::string> topic_query_value(std::string_view topic, std::string_view key);
+
 }  // namespace mockhub::core

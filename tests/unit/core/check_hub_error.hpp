@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,18 @@ void check_hub_error(F&& call, int code, std::string_view phrase) {
     return;
   }
   FAIL("expected hub_error " << code << " mentioning \"" << phrase << "\", nothing was thrown");
+}
+
+/// Runs `call` and returns the hub_error it throws, failing the test when it throws none.
+template <class F>
+core::hub_error caught_hub_error(F&& call) {
+  try {
+    call();
+  } catch (const core::hub_error& e) {
+    return e;
+  }
+  FAIL("expected a hub_error, nothing was thrown");
+  throw std::logic_error("unreachable");
 }
 
 }  // namespace mockhub::testing

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "check_hub_error.hpp"
 #include "mock_hub/core/device_registry.hpp"
 #include "mock_hub/core/encoding.hpp"
 #include "mock_hub/core/errors.hpp"
@@ -21,17 +22,6 @@ struct registry_fixture {
   }
 };
 
-// Runs `op` and returns the hub_error it throws (failing the test if it throws none).
-template <class F>
-hub_error error_of(F&& op) {
-  try {
-    op();
-  } catch (const hub_error& e) {
-    return e;
-  }
-  FAIL("expected a hub_error");
-  throw std::logic_error("unreachable");
-}
 
 const std::string key16 = base64_encode("0123456789abcdef");
 const std::string key32 = base64_encode("0123456789abcdef0123456789abcdef");
@@ -98,7 +88,7 @@ TEST_CASE_METHOD(registry_fixture, "Device ids follow the documented rules", "[c
     const auto bad = GENERATE(std::string(""), std::string(129, 'x'), std::string("a b"), std::string("a/b"),
                               std::string("caf\xc3\xa9"), std::string("a&b"), std::string("a\"b"));
     CAPTURE(bad);
-    const auto e = error_of([&] { create(bad); });
+    const auto e = mockhub::testing::caught_hub_error([&] { create(bad); });
     CHECK(e.code() == 400004);
     CHECK(e.http_status() == 400);
     CHECK(std::string(e.what()).find("evice id") != std::string::npos);
@@ -108,7 +98,7 @@ TEST_CASE_METHOD(registry_fixture, "Device ids follow the documented rules", "[c
 
 TEST_CASE_METHOD(registry_fixture, "Creating an existing device is refused with 409001", "[core][registry]") {
   const auto etag = create("dev1").etag;
-  const auto e = error_of([&] { create("dev1"); });
+  const auto e = mockhub::testing::caught_hub_error([&] { create("dev1"); });
   CHECK(e.code() == 409001);
   CHECK(e.name() == "DeviceAlreadyExists");
   CHECK(e.http_status() == 409);
@@ -133,7 +123,7 @@ TEST_CASE_METHOD(registry_fixture, "Bad device bodies are refused with 400004 na
       {R"([1,2])", "JSON object"},
   }));
   CAPTURE(body);
-  const auto e = error_of([&] { create("dev1", json::parse(body)); });
+  const auto e = mockhub::testing::caught_hub_error([&] { create("dev1", json::parse(body)); });
   CHECK(e.code() == 400004);
   CHECK_THAT(std::string(e.what()), Catch::Contains(phrase));
   CHECK(registry.find("dev1") == nullptr);
@@ -144,15 +134,15 @@ TEST_CASE_METHOD(registry_fixture, "Key lengths: 16 and 64 bytes are accepted, 1
   create("k64", {{"authentication", {{"symmetricKey", {{"primaryKey", base64_encode(std::string(64, 'k'))}}}}}});
   const auto too_short = base64_encode(std::string(15, 'k'));
   const auto too_long = base64_encode(std::string(65, 'k'));
-  CHECK(error_of([&] { create("k15", {{"authentication", {{"symmetricKey", {{"primaryKey", too_short}}}}}}); }).code() ==
+  CHECK(mockhub::testing::caught_hub_error([&] { create("k15", {{"authentication", {{"symmetricKey", {{"primaryKey", too_short}}}}}}); }).code() ==
         400004);
-  CHECK(error_of([&] { create("k65", {{"authentication", {{"symmetricKey", {{"secondaryKey", too_long}}}}}}); }).code() ==
+  CHECK(mockhub::testing::caught_hub_error([&] { create("k65", {{"authentication", {{"symmetricKey", {{"secondaryKey", too_long}}}}}}); }).code() ==
         400004);
 }
 
 TEST_CASE_METHOD(registry_fixture, "statusReason may hold 128 characters, not 129", "[core][registry]") {
   create("ok", {{"statusReason", std::string(128, 'r')}});
-  const auto e = error_of([&] { create("bad", {{"statusReason", std::string(129, 'r')}}); });
+  const auto e = mockhub::testing::caught_hub_error([&] { create("bad", {{"statusReason", std::string(129, 'r')}}); });
   CHECK(e.code() == 400004);
   CHECK_THAT(std::string(e.what()), Catch::Contains("129 characters"));
 }
@@ -175,14 +165,14 @@ TEST_CASE_METHOD(registry_fixture, "Updating a device needs a matching If-Match"
     CHECK(registry.get_twin("dev1")["status"] == "disabled");
   }
   SECTION("a stale etag is refused with 412001 and nothing changes") {
-    const auto e = error_of([&] { registry.create_or_update_identity("dev1", disable, "\"stale\""); });
+    const auto e = mockhub::testing::caught_hub_error([&] { registry.create_or_update_identity("dev1", disable, "\"stale\""); });
     CHECK(e.code() == 412001);
     CHECK(e.http_status() == 412);
     CHECK(registry.get_identity("dev1").status == device_status::enabled);
     CHECK(registry.get_identity("dev1").etag == original.etag);
   }
   SECTION("updating a device that does not exist is 404001") {
-    const auto e = error_of([&] { registry.create_or_update_identity("ghost", {}, "*"); });
+    const auto e = mockhub::testing::caught_hub_error([&] { registry.create_or_update_identity("ghost", {}, "*"); });
     CHECK(e.code() == 404001);
   }
   SECTION("empty keys in an update are generated anew (key roll)") {
@@ -203,7 +193,7 @@ TEST_CASE_METHOD(registry_fixture, "Deleting a device removes it and its twin", 
   SECTION("unconditionally") {
     registry.delete_identity("dev1", std::nullopt);
     CHECK(registry.find("dev1") == nullptr);
-    CHECK(error_of([&] { registry.get_twin("dev1"); }).code() == 404001);
+    CHECK(mockhub::testing::caught_hub_error([&] { registry.get_twin("dev1"); }).code() == 404001);
     SECTION("and the id can be registered again with a new generation id") {
       const auto gen = create("dev1").generation_id;
       CHECK(gen.size() == 18);
@@ -214,11 +204,11 @@ TEST_CASE_METHOD(registry_fixture, "Deleting a device removes it and its twin", 
     CHECK(registry.size() == 0);
   }
   SECTION("a stale etag is 412001 and the device stays") {
-    CHECK(error_of([&] { registry.delete_identity("dev1", "\"nope\""); }).code() == 412001);
+    CHECK(mockhub::testing::caught_hub_error([&] { registry.delete_identity("dev1", "\"nope\""); }).code() == 412001);
     CHECK(registry.size() == 1);
   }
   SECTION("a missing device is 404001") {
-    const auto e = error_of([&] { registry.delete_identity("ghost", std::nullopt); });
+    const auto e = mockhub::testing::caught_hub_error([&] { registry.delete_identity("ghost", std::nullopt); });
     CHECK(e.code() == 404001);
     CHECK(e.name() == "DeviceNotFound");
   }
@@ -263,7 +253,7 @@ TEST_CASE_METHOD(registry_fixture, "Connection state and activity are stamped wi
   CHECK(t["connectionState"] == "Connected");
   CHECK(t["lastActivityTime"] == format_time(clk.now()));
   CHECK_FALSE(t.contains("connectionStateUpdatedTime"));
-  CHECK(error_of([&] { registry.record_activity("ghost"); }).code() == 404001);
+  CHECK(mockhub::testing::caught_hub_error([&] { registry.record_activity("ghost"); }).code() == 404001);
 }
 
 TEST_CASE_METHOD(registry_fixture, "Twin writes check the twin etag", "[core][registry][twin]") {
@@ -280,14 +270,14 @@ TEST_CASE_METHOD(registry_fixture, "Twin writes check the twin etag", "[core][re
   }
   SECTION("a stale etag is 412001 and the twin is unchanged") {
     const json before = registry.get_twin("dev1");
-    CHECK(error_of([&] { registry.update_twin("dev1", patch, "\"AAAAAAAAAAA=\""); }).code() == 412001);
-    CHECK(error_of([&] { registry.replace_twin("dev1", patch, "\"AAAAAAAAAAA=\""); }).code() == 412001);
+    CHECK(mockhub::testing::caught_hub_error([&] { registry.update_twin("dev1", patch, "\"AAAAAAAAAAA=\""); }).code() == 412001);
+    CHECK(mockhub::testing::caught_hub_error([&] { registry.replace_twin("dev1", patch, "\"AAAAAAAAAAA=\""); }).code() == 412001);
     CHECK(registry.get_twin("dev1") == before);
   }
   SECTION("twins of missing devices are 404001") {
-    CHECK(error_of([&] { registry.update_twin("ghost", patch, std::nullopt); }).code() == 404001);
-    CHECK(error_of([&] { registry.update_reported_properties("ghost", json::object()); }).code() == 404001);
-    CHECK(error_of([&] { registry.get_twin_for_device("ghost"); }).code() == 404001);
+    CHECK(mockhub::testing::caught_hub_error([&] { registry.update_twin("ghost", patch, std::nullopt); }).code() == 404001);
+    CHECK(mockhub::testing::caught_hub_error([&] { registry.update_reported_properties("ghost", json::object()); }).code() == 404001);
+    CHECK(mockhub::testing::caught_hub_error([&] { registry.get_twin_for_device("ghost"); }).code() == 404001);
   }
 }
 

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "check_hub_error.hpp"
 #include "mock_hub/core/clock.hpp"
 #include "mock_hub/core/errors.hpp"
 #include "mock_hub/core/time_format.hpp"
@@ -47,16 +48,6 @@ json stamp(time_point t, std::optional<std::int64_t> desired_version = std::null
   return s;
 }
 
-template <class F>
-hub_error refusal_of(F&& f) {
-  try {
-    f();
-  } catch (const hub_error& e) {
-    return e;
-  }
-  FAIL("expected a hub_error");
-  throw std::logic_error("unreachable");
-}
 }  // namespace
 
 TEST_CASE("A new twin has the shape, etag and versions the hub gives a new device", "[core][twin]") {
@@ -447,12 +438,12 @@ TEST_CASE("The back end cannot write reported properties", "[core][twin]") {
   const json body = json::parse(R"({"tags":{"site":"lab"},"properties":{"reported":{"lockState":"unlocked"}}})");
 
   SECTION("update") {
-    const auto e = refusal_of([&] { t.update(body, t2); });
+    const auto e = mockhub::testing::caught_hub_error([&] { t.update(body, t2); });
     CHECK(e.code() == 400004);
     CHECK_THAT(std::string(e.message()), Catch::Contains("Reported properties cannot be written by the back end"));
   }
   SECTION("replace") {
-    const auto e = refusal_of([&] { t.replace(body, t2); });
+    const auto e = mockhub::testing::caught_hub_error([&] { t.replace(body, t2); });
     CHECK(e.code() == 400004);
     CHECK_THAT(std::string(e.message()), Catch::Contains("'properties.reported' must be absent or empty"));
   }
@@ -480,15 +471,15 @@ TEST_CASE("Malformed request bodies are refused with ArgumentInvalid and change 
         {json::parse(R"({"properties":{"reported":3}})"), "'properties.reported' must be a JSON object"},
     }));
     CAPTURE(body.dump());
-    CHECK_THAT(std::string(refusal_of([&] { t.update(body, t2); }).message()), Catch::Contains(phrase));
-    const auto e = refusal_of([&] { t.replace(body, t2); });
+    CHECK_THAT(std::string(mockhub::testing::caught_hub_error([&] { t.update(body, t2); }).message()), Catch::Contains(phrase));
+    const auto e = mockhub::testing::caught_hub_error([&] { t.replace(body, t2); });
     CHECK(e.code() == 400004);
     CHECK_THAT(std::string(e.message()), Catch::Contains(phrase));
   }
   SECTION("device bodies") {
     const json body = GENERATE(json::array({1}), json("text"), json(7), json());
     CAPTURE(body.dump());
-    const auto e = refusal_of([&] { t.update_reported(body, t2); });
+    const auto e = mockhub::testing::caught_hub_error([&] { t.update_reported(body, t2); });
     CHECK(e.code() == 400004);
     CHECK_THAT(std::string(e.message()), Catch::Contains("'properties.reported' must be a JSON object"));
   }
@@ -499,8 +490,8 @@ TEST_CASE("A refused write applies none of its parts", "[core][twin]") {
   twin t(door(), t0);
   const auto before = t.document().dump();
   const json body = json::parse(R"({"tags":{"valid":1},"properties":{"desired":{"in.valid":1}}})");
-  CHECK(refusal_of([&] { t.update(body, t1); }).code() == 400004);
-  CHECK(refusal_of([&] { t.replace(body, t1); }).code() == 400004);
+  CHECK(mockhub::testing::caught_hub_error([&] { t.update(body, t1); }).code() == 400004);
+  CHECK(mockhub::testing::caught_hub_error([&] { t.replace(body, t1); }).code() == 400004);
   CHECK(t.document().dump() == before);
 }
 

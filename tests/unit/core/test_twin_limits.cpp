@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "check_hub_error.hpp"
 #include "mock_hub/core/clock.hpp"
 #include "mock_hub/core/errors.hpp"
 #include "mock_hub/core/twin.hpp"
@@ -21,19 +22,9 @@ std::string repeat(std::string_view s, std::size_t n) {
   return out;
 }
 
-template <class F>
-hub_error refusal_of(F&& f) {
-  try {
-    f();
-  } catch (const hub_error& e) {
-    return e;
-  }
-  FAIL("expected a hub_error");
-  throw std::logic_error("unreachable");
-}
 
 hub_error write_refusal(twin_section s, const json& content) {
-  return refusal_of([&] { validate_section_write(s, content); });
+  return mockhub::testing::caught_hub_error([&] { validate_section_write(s, content); });
 }
 
 // {"l1": {"l2": ... {"l<levels>": {"leaf": 1}}}}: the innermost object sits at level `levels`.
@@ -258,7 +249,7 @@ TEST_CASE("Each section may weigh up to its limit and no more", "[core][twin]") 
   CHECK_NOTHROW(check_section_size(section, at_limit));
   const json over = object_of_size(limit + 1);
   REQUIRE(section_size(over) == limit + 1);
-  const auto e = refusal_of([&] { check_section_size(section, over); });
+  const auto e = mockhub::testing::caught_hub_error([&] { check_section_size(section, over); });
   CHECK(e.code() == 403100);
   CHECK(e.name() == "DeviceModelMaxPropertiesExceeded");
   CHECK(e.http_status() == 403);
@@ -297,7 +288,7 @@ TEST_CASE("Every write path enforces every rule and leaves a refused twin byte-f
     return;
   }
   const auto before = t.document().dump();
-  const auto e = refusal_of([&] { write(t, path, content); });
+  const auto e = mockhub::testing::caught_hub_error([&] { write(t, path, content); });
   CHECK(e.code() == 400004);
   CHECK(e.http_status() == 400);
   CHECK_THAT(std::string(e.message()), Catch::Contains(phrase));
@@ -315,7 +306,7 @@ TEST_CASE("Every write path accepts a section at its size limit and refuses one 
   CAPTURE(name);
   const auto refused_unchanged = [&](twin& t, const json& content) {
     const auto before = t.document().dump();
-    const auto e = refusal_of([&] { write(t, path, content); });
+    const auto e = mockhub::testing::caught_hub_error([&] { write(t, path, content); });
     CHECK(e.code() == 403100);
     CHECK(e.http_status() == 403);
     CHECK_THAT(std::string(e.message()), Catch::Contains("'" + name + "' size should be at most " +
