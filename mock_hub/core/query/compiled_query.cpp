@@ -11,25 +11,10 @@
 #include "parser.hpp"
 #include "path_resolver.hpp"
 
+#include "mock_hub/core/ascii.hpp"
+
 namespace mockhub::core::query {
 namespace {
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return out;
-}
-
-std::string joined(const std::vector<std::string>& path) {
-  std::string out;
-  for (const auto& s : path) {
-    if (!out.empty()) out += '.';
-    out += s;
-  }
-  return out;
-}
 
 int clamp_page_size(int requested) {
   if (requested <= 0) return default_page_size;
@@ -129,7 +114,7 @@ compiled_query compile_query(std::string_view text) {
     compiled_query::column col;
     ast::expr& e = *p.value;
     if (e.kind == ast::expr_kind::call) {
-      const std::string fn = upper(e.function);
+      const std::string fn = ascii_upper(e.function);
       std::size_t arity = 1;
       if (fn == "COUNT") {
         col.kind = compiled_query::column_kind::count;

@@ -7,16 +7,10 @@
 #include "batch_lookup.hpp"
 #include "lexer.hpp"
 
+#include "mock_hub/core/ascii.hpp"
+
 namespace mockhub::core::query {
 namespace {
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return out;
-}
 
 bool is_routing_only(std::string_view name) {
   // Supported in message-routing conditions, refused in twin and job queries [Doc query
@@ -158,7 +152,7 @@ std::uint32_t expression_program::compile(const ast::expr& e) {
       n.constant = &constants_.back();
       break;
     case ast::expr_kind::call: {
-      const std::string name = upper(e.function);
+      const std::string name = ascii_upper(e.function);
       std::size_t arity = 0;
       if (name == "IS_DEFINED") {
         n.code = op::is_defined;

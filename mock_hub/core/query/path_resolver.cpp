@@ -76,15 +76,6 @@ std::vector<std::string> canonical(const schema& root, std::vector<std::string> 
   return path;
 }
 
-std::string joined(const std::vector<std::string>& path) {
-  std::string out;
-  for (const auto& s : path) {
-    if (!out.empty()) out += '.';
-    out += s;
-  }
-  return out;
-}
-
 }  // namespace
 
 std::vector<std::string> resolve_path(ast::collection from, const std::vector<std::string>& written) {
@@ -125,6 +116,15 @@ ast::expr_ptr with_document_paths(const ast::expr& e, ast::collection from) {
   };
   walker::run(*copy);
   return copy;
+}
+
+std::string joined(const std::vector<std::string>& path) {
+  std::string out;
+  for (const auto& s : path) {
+    if (!out.empty()) out += '.';
+    out += s;
+  }
+  return out;
 }
 
 }  // namespace mockhub::core::query

@@ -33,4 +33,7 @@ ast::expr_ptr with_document_paths(const ast::expr& e, ast::collection from);
 /// The document path of a canonical path.
 std::vector<std::string> document_path(const std::vector<std::string>& canonical, ast::collection from);
 
+/// A path written back with dots, e.g. `properties.reported.firmware`.
+std::string joined(const std::vector<std::string>& path);
+
 }  // namespace mockhub::core::query
