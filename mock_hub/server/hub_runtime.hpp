@@ -39,6 +39,9 @@ struct hub_runtime_options {
   /// Seed of generated keys, etags and ids. Empty: from the system's random device.
   std::optional<std::uint64_t> seed{};
   core::hub_options hub{};
+  /// Record a trace (JSON Lines, docs/trace-format.md) of every request, response, device
+  /// message and clock move to this file. Empty: no trace.
+  std::filesystem::path record{};
   /// The broker plugin. Empty: the one this build produced.
   std::filesystem::path plugin{};
   std::filesystem::path mosquitto_binary{};
