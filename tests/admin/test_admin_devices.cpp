@@ -138,6 +138,12 @@ TEST_CASE("invoke-device-method prints the device's answer - an offline device i
     CHECK(answer.exit_code == 1);
     CHECK(answer.err.starts_with("error: 404 404103 DeviceNotOnline: "));
   }
+  SECTION("a timeout outside 5-300 s is the hub's 400004") {
+    f.register_device("lock2");
+    const auto answer = f.run({"invoke-device-method", "-d", "lock2", "--method-name", "lockDoor", "--timeout", "1"});
+    CHECK(answer.exit_code == 1);
+    CHECK(answer.err.starts_with("error: 400 400004 ArgumentInvalid: "));
+  }
   SECTION("a payload that is not JSON is exit 2") {
     const auto answer = f.run({"invoke-device-method", "-d", "lock2", "--method-name", "lockDoor", "--method-payload", "hi"});
     CHECK(answer.exit_code == 2);
@@ -225,6 +231,24 @@ TEST_CASE("the hub is found through hub.json - no hub says how to start one", "[
                                      {"IOTHUB_CONNECTION_STRING=HostName=elsewhere;SharedAccessKeyName=a;SharedAccessKey=AA=="});
     CHECK(r.exit_code == 0);
     CHECK(r.out.find("\nlock1 ") != std::string::npos);
+  }
+  SECTION("the environment `mockhub run` exports, over HTTPS with the hub's CA") {
+    test::admin_fixture f;
+    f.register_device("lock1");
+    const auto r = test::run_mockhub({"device", "show", "-d", "lock1"},
+                                     {"IOTHUB_CONNECTION_STRING=" + f.hub.service_connection_string(),
+                                      "MOCKHUB_REST_URL=https://127.0.0.1:" + std::to_string(f.hub.https_port()),
+                                      "MOCKHUB_CA_FILE=" + f.hub.ca_file().string()});
+    CHECK(r.exit_code == 0);
+    CHECK(r.json() == f.client->registry().get_device("lock1").document);
+  }
+  SECTION("an https URL without the hub's CA is refused") {
+    test::admin_fixture f;
+    const auto r = test::run_mockhub({"device", "list", "--rest-url", "https://127.0.0.1:" + std::to_string(f.hub.https_port()),
+                                      "--connection-string", f.hub.service_connection_string()});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.starts_with("error: no answer from the hub at https://127.0.0.1:" + std::to_string(f.hub.https_port()) +
+                            " (--connection-string): "));
   }
   SECTION("an unreachable hub") {
     const auto r = test::run_mockhub({"device", "list", "--connection-string", "HostName=localhost;SharedAccessKeyName=iothubowner;SharedAccessKey=AA==",
