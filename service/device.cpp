@@ -72,6 +72,7 @@ void from_json(const json& j, device& d) {
   if (const auto p = j.find("parentScopes"); p != j.end() && p->is_array())
     for (const auto& s : *p)
       if (s.is_string()) d.parent_scopes.push_back(s.get<std::string>());
+  d.document = j;
 }
 
 void from_json(const json& j, device_statistics& s) {

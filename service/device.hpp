@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 
 namespace mockhub::service {
 
@@ -40,6 +40,8 @@ struct device {
   bool iot_edge = false;
   std::string device_scope;
   std::vector<std::string> parent_scopes;
+  /// The whole identity as returned (empty object for one built by the caller); not sent.
+  nlohmann::json document = nlohmann::json::object();
 
   bool operator==(const device&) const = default;
 };

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "admin/admin_commands.hpp"
 #include "demo.hpp"
 
 int main(int argc, char** argv) {
@@ -15,7 +16,16 @@ int main(int argc, char** argv) {
   demo_cmd->add_option("--devices", demo.devices, "How many door locks to register")->check(CLI::Range(1, 1000));
   demo_cmd->add_option("--seed", demo.seed, "Seed for generated keys and etags");
 
-  CLI11_PARSE(app, argc, argv);
+  int exit_code = 0;
+  mockhub::server::add_admin_commands(app, exit_code);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; a bad option exits 2 (as getopt tools do), naming it.
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
   if (*demo_cmd) return mockhub::server::run_demo(demo, std::cout);
-  return 0;
+  return exit_code;
 }
