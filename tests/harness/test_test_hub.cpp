@@ -139,6 +139,15 @@ TEST_CASE("test_hub refuses what it cannot do with a clear error", "[harness]") 
   CHECK(what_of([&] { hub.wait_for_method("d", "m"); }) == "test_hub: no fleet is running");
 }
 
+TEST_CASE("MOCKHUB_BROKER_PLUGIN overrides where the hub finds its broker plugin", "[harness]") {
+  ::setenv("MOCKHUB_BROKER_PLUGIN", "/nonexistent/mockhub_broker_plugin.so", 1);
+  const std::string error = what_of([] { harness::test_hub hub; });
+  ::unsetenv("MOCKHUB_BROKER_PLUGIN");
+  CHECK(error.rfind("mosquitto plugin not found: /nonexistent/mockhub_broker_plugin.so; ", 0) == 0);
+  harness::test_hub hub;  // and without it, the build's plugin
+  CHECK(hub.mqtt_port() != 0);
+}
+
 TEST_CASE("test_hub reports a job that ended otherwise than awaited at once", "[harness][job]") {
   harness::test_hub hub({.seed = 5});
   hub.create_device("gone", {{"building", 1}});  // never connects: the method fails 404103
