@@ -21,7 +21,7 @@ endforeach()
 # Exported names: mockhub::device, mockhub::service, mockhub::harness (what users link), and what
 # those need at link time (static libraries of the hub, the warning/sanitizer interface targets).
 set(mockhub_export_names
-  mockhub_device=device mockhub_fleet=fleet mockhub_service=service mockhub_harness=harness
+  mockhub_device=device mockhub_fleet=fleet mockhub_fleet_seed=fleet_seed mockhub_service=service mockhub_harness=harness
   mock_hub_core=core mock_hub_executor=executor mock_hub_broker_link=broker_link
   mock_hub_broker_launcher=broker_launcher mock_hub_rest=rest mock_hub_server=server
   mockhub_warnings=warnings mockhub_compiler_warnings=compiler_warnings mockhub_sanitizers=sanitizers

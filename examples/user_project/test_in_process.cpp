@@ -5,6 +5,7 @@
 #include <catch2/trompeloeil.hpp>
 
 #include <chrono>
+#include <future>
 
 #include <mockhub/device/client.hpp>
 #include <mockhub/harness/test_hub.hpp>
@@ -27,9 +28,12 @@ TEST_CASE("a twin job sets the floor of every lock in building 43", "[in-process
   mockhub::device::client lock(hub.create_device("frontDoor", {{"building", 43}}), hub.device_options());
   lock.on_desired_properties([&mock](const json& desired, mockhub::device::twin_update_state s) { mock.changed(desired, s); });
   {
-    // On connecting, the client GETs the whole desired section once.
-    REQUIRE_CALL(mock, changed(_, mockhub::device::twin_update_state::complete));
+    // After connecting, the client GETs the whole desired section once. The handler runs on the
+    // client's thread: a promise tells this one that it did (a bounded wait, never a sleep).
+    std::promise<void> called;
+    REQUIRE_CALL(mock, changed(_, mockhub::device::twin_update_state::complete)).LR_SIDE_EFFECT(called.set_value());
     REQUIRE(lock.connect().wait_for(30s));
+    REQUIRE(called.get_future().wait_for(30s) == std::future_status::ready);
     hub.wait_for_subscribed("frontDoor", "desired");
   }
 
@@ -40,10 +44,14 @@ TEST_CASE("a twin job sets the floor of every lock in building 43", "[in-process
                                        .start_time = hub.now() + 10s});
   hub.wait_for_job("floor-3", "scheduled");
 
-  REQUIRE_CALL(mock, changed(_, mockhub::device::twin_update_state::partial)).WITH(_1.value("floor", 0) == 3);
+  std::promise<void> patched;
+  REQUIRE_CALL(mock, changed(_, mockhub::device::twin_update_state::partial))
+      .WITH(_1.value("floor", 0) == 3)
+      .LR_SIDE_EFFECT(patched.set_value());
   hub.advance(10s);
   hub.wait_for_job("floor-3", "completed");
   hub.wait_for_desired_version("frontDoor", 2);
+  REQUIRE(patched.get_future().wait_for(30s) == std::future_status::ready);
 
   // And the device's telemetry, as the hub received it.
   lock.send_telemetry({.body = R"({"battery":87})"}).wait_for(30s);

@@ -9,6 +9,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "device/fleet/registry_seed.hpp"
 #include "mock_hub/core/errors.hpp"
 #include "mock_hub/core/hub.hpp"
 #include "mock_hub/core/job_engine.hpp"
@@ -125,21 +126,7 @@ class test_hub::impl {
 
   void start_fleet(fleet::fleet_fixture fixture) {
     if (sim_) throw std::logic_error("test_hub: a fleet is running already (one per hub)");
-    auto keys = runtime_.call([&](core::hub& h) {
-      std::unordered_map<std::string, std::string> out;
-      for (const auto& d : fixture.devices) {
-        core::device_identity_request r;
-        r.device_id = d.id;
-        if (d.key) {
-          r.auth_type = core::authentication_type::sas;
-          r.primary_key = d.key;
-        }
-        out[d.id] = h.create_or_update_identity(d.id, r, std::nullopt).primary_key;
-        if (!d.tags.empty()) h.update_twin(d.id, {{"tags", d.tags}}, std::nullopt);
-        if (!d.reported.empty()) h.device_update_reported(d.id, d.reported);
-      }
-      return out;
-    });
+    auto keys = runtime_.call([&](core::hub& h) { return fleet::seed_registry(h, fixture); });
     if (!runtime_.wait_credentials_applied(std::chrono::seconds(120)))
       throw std::runtime_error("test_hub: the broker never applied the fleet's device credentials");
     for (std::size_t i = 0; i < fixture.devices.size(); ++i) index_[fixture.devices[i].id] = i;
