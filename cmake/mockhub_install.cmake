@@ -18,24 +18,43 @@ foreach(target mockhub_device mockhub_service mockhub_harness)
   target_include_directories(${target} PUBLIC $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 endforeach()
 
-# Exported names: mockhub::device, mockhub::service, mockhub::harness (what users link), and what
-# those need at link time (static libraries of the hub, the warning/sanitizer interface targets).
-set(mockhub_export_names
-  mockhub_device=device mockhub_fleet=fleet mockhub_fleet_seed=fleet_seed mockhub_service=service mockhub_harness=harness
-  mock_hub_core=core mock_hub_executor=executor mock_hub_broker_link=broker_link
-  mock_hub_broker_launcher=broker_launcher mock_hub_rest=rest mock_hub_server=server
-  mockhub_warnings=warnings mockhub_compiler_warnings=compiler_warnings mockhub_sanitizers=sanitizers
-  mockhub=mockhub)
-set(mockhub_exported_libraries)
-foreach(pair IN LISTS mockhub_export_names)
-  string(REPLACE "=" ";" pair "${pair}")
-  list(GET pair 0 target)
-  list(GET pair 1 name)
-  set_target_properties(${target} PROPERTIES EXPORT_NAME ${name})
-  if(NOT target STREQUAL "mockhub")
-    list(APPEND mockhub_exported_libraries ${target})
+# Exported: mockhub::device, mockhub::service, mockhub::harness (what users link) and every
+# library of this project they need at link time, found by walking their link dependencies (so a
+# library added to the hub later is exported without a change here). Names drop the
+# `mock_hub_`/`mockhub_` prefix: mock_hub_core -> mockhub::core, mockhub_warnings -> mockhub::warnings.
+function(mockhub_collect_link_closure target out)
+  set(seen ${${out}})
+  if(target IN_LIST seen)
+    return()
   endif()
+  list(APPEND seen ${target})
+  get_target_property(deps ${target} LINK_LIBRARIES)
+  get_target_property(interface_deps ${target} INTERFACE_LINK_LIBRARIES)
+  foreach(dep IN LISTS deps interface_deps)
+    string(REGEX REPLACE "^\\$<LINK_ONLY:(.*)>$" "\\1" dep "${dep}")
+    if(TARGET "${dep}")
+      get_target_property(imported ${dep} IMPORTED)
+      get_target_property(aliased ${dep} ALIASED_TARGET)
+      if(aliased)
+        set(dep ${aliased})
+      endif()
+      if(NOT imported)
+        mockhub_collect_link_closure(${dep} seen)
+      endif()
+    endif()
+  endforeach()
+  set(${out} ${seen} PARENT_SCOPE)
+endfunction()
+
+set(mockhub_exported_libraries)
+foreach(target mockhub_device mockhub_fleet mockhub_service mockhub_harness)
+  mockhub_collect_link_closure(${target} mockhub_exported_libraries)
 endforeach()
+foreach(target IN LISTS mockhub_exported_libraries)
+  string(REGEX REPLACE "^(mock_hub_|mockhub_)" "" name ${target})
+  set_target_properties(${target} PROPERTIES EXPORT_NAME ${name})
+endforeach()
+set_target_properties(mockhub PROPERTIES EXPORT_NAME mockhub)
 
 install(TARGETS ${mockhub_exported_libraries} EXPORT mockhubTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
