@@ -112,6 +112,13 @@ TEST_CASE("test_hub waits for telemetry and desired writes, and names what it aw
     CHECK(what_of([&] { hub.wait_for_connected("offline", 100ms); }) ==
           "test_hub: timed out after 100 ms waiting for device 'offline' to connect");
   }
+  SECTION("a device that is connected but not subscribed") {
+    CHECK(what_of([&] { hub.wait_for_subscribed("probe", "c2d", 100ms); }) ==
+          "test_hub: timed out after 100 ms waiting for device 'probe' to subscribe to c2d");
+  }
+  SECTION("the virtual clock does not move backwards") {
+    CHECK(what_of([&] { hub.advance(-1ms); }) == "test_hub::advance: the clock cannot move backwards");
+  }
   SECTION("a job that does not exist") {
     CHECK(what_of([&] { hub.wait_for_job("nope", "completed"); }) ==
           "test_hub: timed out after 2 s waiting for job 'nope' to be completed (last status: not found)");
@@ -122,6 +129,8 @@ TEST_CASE("test_hub refuses what it cannot do with a clear error", "[harness]") 
   CHECK(what_of([] { harness::test_hub hub({.tier = "S9"}); }) == "test_hub: unknown tier 'S9' (F1, S1, S2 or S3)");
   CHECK(what_of([] { harness::test_hub hub({.tls = false, .fleet_over_tls = true}); }) ==
         "test_hub: fleet_over_tls needs tls");
+  CHECK(what_of([] { harness::test_hub hub({.fleet_file = "f.json", .fleet = fleet::fleet_fixture{}}); }) ==
+        "test_hub: give fleet or fleet_file, not both");
 
   harness::test_hub hub({.virtual_clock = false, .tls = false});
   CHECK(hub.ca_file().empty());
@@ -129,6 +138,7 @@ TEST_CASE("test_hub refuses what it cannot do with a clear error", "[harness]") 
   CHECK(hub.mqtts_port() == 0);
   CHECK(hub.service_options().endpoint_override->scheme == "http");
   CHECK(what_of([&] { hub.advance(1s); }) == "test_hub::advance: the hub runs on the system clock");
+  CHECK(what_of([&] { hub.wait_for_fleet_connected(); }) == "test_hub: no fleet is running");
   CHECK(what_of([&] { hub.wait_for_job("j", "done"); }) == "test_hub::wait_for_job: unknown job status 'done'");
   CHECK(what_of([&] { hub.wait_for_subscribed("d", "twin"); }) ==
         "test_hub::wait_for_subscribed: 'twin' is not one of methods, desired, c2d");
