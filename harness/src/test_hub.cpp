@@ -157,11 +157,12 @@ class test_hub::impl {
   void stop_fleet() noexcept {
     if (!sim_) return;
     try {
-      std::promise<void> stopped;
-      auto done = stopped.get_future();
-      loop_->post([&] {
-        sim_->stop();
-        stopped.set_value();
+      // Shared: if the loop does not answer in time, the task may still run after this returns.
+      auto stopped = std::make_shared<std::promise<void>>();
+      auto done = stopped->get_future();
+      loop_->post([sim = sim_.get(), stopped] {
+        sim->stop();
+        stopped->set_value();
       });
       done.wait_for(std::chrono::seconds(30));
     } catch (...) {
@@ -175,9 +176,9 @@ class test_hub::impl {
   template <class F>
   auto on_loop(F f) const {
     if (!sim_) throw std::logic_error("test_hub: no fleet is running");
-    std::packaged_task<decltype(f())()> task(std::move(f));
-    auto result = task.get_future();
-    loop_->post([&task] { task(); });
+    auto task = std::make_shared<std::packaged_task<decltype(f())()>>(std::move(f));
+    auto result = task->get_future();
+    loop_->post([task] { (*task)(); });
     if (result.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
       throw std::runtime_error("test_hub: the fleet's event loop did not answer");
     return result.get();
