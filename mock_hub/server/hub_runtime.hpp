@@ -42,7 +42,8 @@ struct hub_runtime_options {
   /// Record a trace (JSON Lines, docs/trace-format.md) of every request, response, device
   /// message and clock move to this file. Empty: no trace.
   std::filesystem::path record{};
-  /// The broker plugin. Empty: the one this build produced.
+  /// The broker plugin. Empty: $MOCKHUB_BROKER_PLUGIN, else the first that exists of the installed
+  /// package's, <program dir>/../lib/mockhub/, this build's, the configured install prefix's.
   std::filesystem::path plugin{};
   std::filesystem::path mosquitto_binary{};
 };
