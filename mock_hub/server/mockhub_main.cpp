@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "demo.hpp"
+#include "replay_command.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"mockhub: an offline Azure IoT Hub for tests and local development"};
@@ -15,7 +16,10 @@ int main(int argc, char** argv) {
   demo_cmd->add_option("--devices", demo.devices, "How many door locks to register")->check(CLI::Range(1, 1000));
   demo_cmd->add_option("--seed", demo.seed, "Seed for generated keys and etags");
 
+  int exit_code = 0;
+  add_replay_command(app, exit_code);
+
   CLI11_PARSE(app, argc, argv);
   if (*demo_cmd) return mockhub::server::run_demo(demo, std::cout);
-  return 0;
+  return exit_code;
 }
