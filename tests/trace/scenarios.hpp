@@ -80,4 +80,80 @@ inline void basic_scenario(server::hub_runtime& hub, trace_log& log) {
   REQUIRE(log.wait_device_event("device->hub", "disconnect", "lock1", {}, from));
 }
 
+/// Waits until no device of `job_id` is running (every device the hub asked has answered), then
+/// moves the clock a second, until the job is completed: a job run one deterministic step at a time.
+inline void run_job_to_completion(server::hub_runtime& hub, const std::string& job_id) {
+  for (int step = 0; step < 120; ++step) {
+    REQUIRE(hub.wait_until([&](core::hub& h) { return h.jobs().get_scheduled_job(job_id).statistics.running_count == 0; }));
+    if (hub.call([&](core::hub& h) { return h.jobs().get_scheduled_job(job_id).status == core::job_status::completed; }))
+      return;
+    hub.advance(std::chrono::seconds(1));
+  }
+  FAIL("job " + job_id + " did not complete within 120 virtual seconds");
+}
+
+/// The tutorial: the door locks of building 43 (and one elsewhere) connect; a twin job and a
+/// lockDoor job, each scheduled 5 s ahead, run to completion; their statuses and device records are read.
+inline void tutorial_scenario(server::hub_runtime& hub, trace_log& log) {
+  service::service_client svc(hub.service_connection_string(), http_options(hub));
+  std::vector<std::unique_ptr<device::client>> locks;
+  for (const auto& [id, building] : std::vector<std::pair<std::string, int>>{{"lock1", 43}, {"lock2", 43}, {"lock3", 43}, {"lock9", 44}}) {
+    svc.registry().create_device(id);
+    svc.twins().update_twin(id, {{"tags", {{"building", building}}}});
+    locks.push_back(connect_device(hub, log, id));
+  }
+  // One job at a time, as the hub's tier allows (429004 otherwise), each scheduled 5 s ahead.
+  svc.jobs().schedule_twin_update({.job_id = "twin-43",
+                                   .query_condition = "tags.building = 43",
+                                   .patch = {{"properties", {{"desired", {{"building", 43}, {"floor", 3}}}}}},
+                                   .start_time = hub.now() + std::chrono::seconds(5)});
+  REQUIRE(svc.jobs().get_job("twin-43").status == service::job_status::scheduled);
+  hub.advance(std::chrono::seconds(5));
+  run_job_to_completion(hub, "twin-43");
+  svc.jobs().schedule_device_method({.job_id = "lock-43",
+                                     .query_condition = "tags.building = 43",
+                                     .method = {.method_name = "lockDoor", .payload = {{"lockTime", "10m"}}},
+                                     .start_time = hub.now() + std::chrono::seconds(5)});
+  REQUIRE(svc.jobs().get_job("lock-43").status == service::job_status::scheduled);
+  hub.advance(std::chrono::seconds(5));
+  run_job_to_completion(hub, "lock-43");
+  REQUIRE(svc.jobs().get_job("twin-43").status == service::job_status::completed);
+  REQUIRE(svc.jobs().get_job("lock-43").status == service::job_status::completed);
+  REQUIRE(svc.jobs().device_job_records("lock-43").to_vector().size() == 3);
+  REQUIRE(svc.jobs().device_job_records("twin-43").to_vector().size() == 3);
+  REQUIRE(svc.query("SELECT * FROM devices WHERE properties.desired.floor = 3").to_vector().size() == 3);
+  for (auto& lock : locks) {
+    const std::size_t from = log.size();
+    const std::string id = lock->device_id();
+    lock->close().wait_for(std::chrono::seconds(20));
+    REQUIRE(log.wait_device_event("device->hub", "disconnect", id, {}, from));
+  }
+}
+
+/// Registry and twin requests the hub refuses, each with its status and error code.
+inline void registry_twin_errors_scenario(server::hub_runtime& hub, trace_log&) {
+  service::service_client svc(hub.service_connection_string(), http_options(hub));
+  const auto refused = [](auto&& f) {
+    try {
+      f();
+    } catch (const service::iothub_error&) {
+      return true;
+    }
+    return false;
+  };
+  svc.registry().create_device("lock1");
+  REQUIRE(refused([&] { svc.registry().get_device("nosuchdevice"); }));                 // 404 DeviceNotFound
+  REQUIRE(refused([&] { svc.registry().create_device("lock1"); }));                      // 409 DeviceAlreadyExists
+  REQUIRE(refused([&] { svc.registry().create_device("bad id!"); }));                    // 400 invalid id
+  REQUIRE(refused([&] { svc.registry().delete_device("lock1", service::if_match::etag("nope")); }));  // 412
+  REQUIRE(refused([&] { svc.twins().get_twin("nosuchdevice"); }));                       // 404
+  REQUIRE(refused([&] { svc.twins().update_twin("lock1", {{"tags", {{"a", 1}}}}, service::if_match::etag("nope")); }));  // 412
+  REQUIRE(refused([&] { svc.twins().update_twin("lock1", {{"properties", {{"reported", {{"a", 1}}}}}}); }));  // 400 reported
+  REQUIRE(refused([&] { svc.twins().update_twin("nosuchdevice", {{"tags", {{"a", 1}}}}); }));  // 404
+  svc.twins().update_twin("lock1", {{"tags", {{"building", 43}}}});
+  REQUIRE(svc.twins().get_twin("lock1").tags == nlohmann::json{{"building", 43}});
+  svc.registry().delete_device("lock1");
+  REQUIRE(refused([&] { svc.registry().delete_device("lock1"); }));                      // 404 after delete
+}
+
 }  // namespace mockhub::test
