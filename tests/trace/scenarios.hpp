@@ -6,6 +6,9 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 
@@ -32,17 +35,53 @@ inline service::client_options http_options(server::hub_runtime& hub) {
   return {.endpoint_override = service::endpoint{.scheme = "http", .host = "127.0.0.1", .port = hub.rest_port()}};
 }
 
-/// A device-library client on the hub's plain MQTT port that answers `lockDoor` with 200 and
-/// takes desired patches; returns once the hub has answered the twin GET it sends after connecting.
-inline std::unique_ptr<device::client> connect_device(server::hub_runtime& hub, trace_log& log, const std::string& id) {
+/// Holds devices' method replies until the scenario answers them, one device after the other:
+/// devices answering on their own threads would reach the hub in a different order every run.
+class reply_gate {
+ public:
+  void add(const std::string& device_id, device::method_reply reply) {
+    {
+      std::lock_guard lock(mutex_);
+      replies_[device_id] = std::move(reply);
+    }
+    changed_.notify_all();
+  }
+  /// Answers `device_id`'s pending request (waiting for it, bounded) with the tutorial's 200.
+  bool answer(const std::string& device_id) {
+    std::unique_lock lock(mutex_);
+    if (!changed_.wait_for(lock, std::chrono::seconds(20), [&] { return replies_.contains(device_id); })) return false;
+    auto reply = std::move(replies_[device_id]);
+    replies_.erase(device_id);
+    lock.unlock();
+    reply.respond(200, {{"Response", "lockDoor called successfully"}});
+    return true;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::map<std::string, device::method_reply> replies_;
+};
+
+/// A device-library client on the hub's plain MQTT port that answers `lockDoor` with 200 (through
+/// `gate` when given) and takes desired patches; returns once the hub has answered the twin GET it
+/// sends after connecting.
+inline std::unique_ptr<device::client> connect_device(server::hub_runtime& hub, trace_log& log, const std::string& id,
+                                                      std::shared_ptr<reply_gate> gate = nullptr) {
   device::client_options o;
   o.tls.enabled = false;
   o.host = "127.0.0.1";
   o.port = hub.mqtt_port();
   auto c = std::make_unique<device::client>(hub.device_connection_string(id), o);
-  c->on_method("lockDoor", [](const device::method_request&) {
-    return device::method_response{200, {{"Response", "lockDoor called successfully"}}};
-  });
+  if (gate) {
+    c->on_method_deferred("lockDoor", [gate, id](const device::method_request&, device::method_reply reply) {
+      gate->add(id, std::move(reply));
+    });
+  } else {
+    c->on_method("lockDoor", [](const device::method_request&) {
+      return device::method_response{200, {{"Response", "lockDoor called successfully"}}};
+    });
+  }
   c->on_desired_properties([](const nlohmann::json&, device::twin_update_state) {});
   const std::size_t from = log.size();
   REQUIRE(c->connect().wait_for(std::chrono::seconds(20)));
@@ -97,10 +136,11 @@ inline void run_job_to_completion(server::hub_runtime& hub, const std::string& j
 inline void tutorial_scenario(server::hub_runtime& hub, trace_log& log) {
   service::service_client svc(hub.service_connection_string(), http_options(hub));
   std::vector<std::unique_ptr<device::client>> locks;
+  auto gate = std::make_shared<reply_gate>();
   for (const auto& [id, building] : std::vector<std::pair<std::string, int>>{{"lock1", 43}, {"lock2", 43}, {"lock3", 43}, {"lock9", 44}}) {
     svc.registry().create_device(id);
     svc.twins().update_twin(id, {{"tags", {{"building", building}}}});
-    locks.push_back(connect_device(hub, log, id));
+    locks.push_back(connect_device(hub, log, id, gate));
   }
   // One job at a time, as the hub's tier allows (429004 otherwise), each scheduled 5 s ahead.
   svc.jobs().schedule_twin_update({.job_id = "twin-43",
@@ -116,6 +156,11 @@ inline void tutorial_scenario(server::hub_runtime& hub, trace_log& log) {
                                      .start_time = hub.now() + std::chrono::seconds(5)});
   REQUIRE(svc.jobs().get_job("lock-43").status == service::job_status::scheduled);
   hub.advance(std::chrono::seconds(5));
+  for (const char* id : {"lock1", "lock2", "lock3"}) {
+    const std::size_t from = log.size();
+    REQUIRE(gate->answer(id));
+    REQUIRE(log.wait_device_event("device->hub", "publish", id, "$iothub/methods/res/", from));
+  }
   run_job_to_completion(hub, "lock-43");
   REQUIRE(svc.jobs().get_job("twin-43").status == service::job_status::completed);
   REQUIRE(svc.jobs().get_job("lock-43").status == service::job_status::completed);
