@@ -137,10 +137,15 @@ class replay_device {
   replay_device& operator=(const replay_device&) = delete;
 
   void connect(int port, const std::string& username, const std::string& password) {
+    if (running_) {  // connecting again (after a kick or a disconnect): a fresh network loop
+      mosquitto_disconnect(mosq_);
+      mosquitto_loop_stop(mosq_, true);
+      running_ = false;
+    }
     mosquitto_username_pw_set(mosq_, username.c_str(), password.c_str());
     const int rc = mosquitto_connect(mosq_, "127.0.0.1", port, 60);
     if (rc != MOSQ_ERR_SUCCESS) throw std::runtime_error(std::string("cannot connect: ") + mosquitto_strerror(rc));
-    if (!running_) mosquitto_loop_start(mosq_);
+    mosquitto_loop_start(mosq_);
     running_ = true;
   }
   void subscribe(const std::string& filter, bool on) {
@@ -291,8 +296,15 @@ class replayer {
     } else if (kind == "hub->device kick") {
       kicked_.insert(e["device"].get<std::string>());
     } else if (kind == "client->hub request") {
+      open_requests_[e["exchange"].get<std::uint64_t>()] = e["path"].get<std::string>();
       send(e);
+    } else if (kind == "hub->client response") {
+      open_requests_.erase(e["exchange"].get<std::uint64_t>());
     } else if (kind == "hub clock") {
+      // A clock moved by a request in flight (POST /_mockhub/clock/advance) moves again when
+      // that request is replayed: not a second time here.
+      for (const auto& [exchange, path] : open_requests_)
+        if (path.ends_with("/_mockhub/clock/advance")) return;
       hub_->advance(std::chrono::duration_cast<core::duration>(
           std::chrono::duration<double>(e["seconds"].get<double>())));
     }
@@ -336,6 +348,7 @@ class replayer {
   recorded_events recorded_;
   std::map<std::string, std::unique_ptr<replay_device>> devices_;
   std::set<std::string> kicked_;
+  std::map<std::uint64_t, std::string> open_requests_;  // exchange -> path, until its response
   std::map<std::uint64_t, std::future<void>> calls_;
 };
 

@@ -201,4 +201,14 @@ inline void registry_twin_errors_scenario(server::hub_runtime& hub, trace_log&) 
   REQUIRE(refused([&] { svc.registry().delete_device("lock1"); }));                      // 404 after delete
 }
 
+/// Runs `scenario` on a fresh seeded virtual-clock hub that records into `file`.
+template <class Scenario>
+void record_scenario(const std::filesystem::path& file, Scenario&& scenario) {
+  trace_log log;
+  server::hub_runtime hub(trace_hub_options(log, file));
+  hub.start();
+  scenario(hub, log);
+  hub.stop();
+}
+
 }  // namespace mockhub::test

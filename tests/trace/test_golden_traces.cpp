@@ -48,12 +48,7 @@ std::string read_text(const std::filesystem::path& p) {
 TEST_CASE("every golden trace replays with --verify identically", "[trace][golden][integration]") {
   const golden_scenario g = GENERATE(from_range(std::begin(golden_scenarios), std::end(golden_scenarios)));
   const auto file = golden_dir / (std::string(g.name) + ".jsonl");
-  if (re_recording()) {
-    test::trace_log log;
-    server::hub_runtime hub(test::trace_hub_options(log, file));
-    hub.start();
-    g.run(hub, log);
-  }
+  if (re_recording()) test::record_scenario(file, g.run);
   INFO(file.string());
   REQUIRE(std::filesystem::exists(file));
   std::ostringstream out;

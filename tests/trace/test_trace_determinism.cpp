@@ -22,11 +22,7 @@ std::string read_file(const std::filesystem::path& p) {
 }
 
 std::string record_basic_scenario(const std::filesystem::path& file) {
-  test::trace_log log;
-  server::hub_runtime hub(test::trace_hub_options(log, file));
-  hub.start();
-  test::basic_scenario(hub, log);
-  hub.stop();
+  test::record_scenario(file, test::basic_scenario);
   return read_file(file);
 }
 

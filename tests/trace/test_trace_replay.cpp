@@ -38,12 +38,7 @@ server::replay_report replay(const std::filesystem::path& trace, std::string& ou
 TEST_CASE("a recorded scenario replays identically, and an edited response shows as a diff", "[trace][integration]") {
   test::temp_dir dir;
   const auto recorded = dir / "basic.jsonl";
-  {
-    test::trace_log log;
-    server::hub_runtime hub(test::trace_hub_options(log, recorded));
-    hub.start();
-    test::basic_scenario(hub, log);
-  }
+  test::record_scenario(recorded, test::basic_scenario);
 
   std::string output;
   SECTION("as recorded: identical, exit 0") {
