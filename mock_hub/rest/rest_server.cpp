@@ -227,7 +227,8 @@ class rest_server::impl {
          .path = target.substr(0, question),
          .query = question == std::string_view::npos ? std::string_view{} : target.substr(question + 1),
          .headers = headers,
-         .body = req.body});
+         .body = req.body,
+         .tls = options_.tls.has_value()});
   }
   void observe_response(std::uint64_t exchange, const httplib::Response& res) {
     if (!options_.observer) return;

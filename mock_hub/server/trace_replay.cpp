@@ -4,6 +4,7 @@
 #include <mosquitto.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <fstream>
@@ -200,7 +201,9 @@ class replayer {
     o.virtual_time = true;
     o.seed = trace_.header.seed.value_or(0);
     o.host_name = trace_.header.host_name;
-    o.tls = false;
+    // HTTPS only when the trace used it: its request ids differ from the HTTP server's.
+    o.tls = std::any_of(trace_.events.begin(), trace_.events.end(),
+                        [](const auto& e) { return e.second.value("scheme", "") == "https"; });
     o.plugin = options_.plugin;
     o.mosquitto_binary = options_.mosquitto_binary;
     o.on_trace_event = [this](const json& line) { recorded_.add(line); };
@@ -331,12 +334,22 @@ class replayer {
     json body_holder = e;
     if (body_holder.contains("body")) body_holder["body"] = without_secrets(body_holder["body"]);
     req.body = trace::payload_bytes(body_holder, "body");
-    const int port = hub_->rest_port();
-    calls_[e["exchange"].get<std::uint64_t>()] = std::async(std::launch::async, [port, req = std::move(req)] {
-      httplib::Client client("127.0.0.1", port);
-      client.set_url_encode(false);  // the path is recorded as sent, already encoded
-      client.set_read_timeout(600, 0);
-      client.send(req);
+    const bool https = e.value("scheme", "http") == "https";
+    const int port = https ? hub_->https_port() : hub_->rest_port();
+    calls_[e["exchange"].get<std::uint64_t>()] = std::async(std::launch::async, [port, https, req = std::move(req)] {
+      const auto send = [&req](auto& client) {
+        client.set_url_encode(false);  // the path is recorded as sent, already encoded
+        client.set_read_timeout(600, 0);
+        client.send(req);
+      };
+      if (https) {
+        httplib::SSLClient client("127.0.0.1", port);
+        client.enable_server_certificate_verification(false);  // our own hub on loopback
+        send(client);
+      } else {
+        httplib::Client client("127.0.0.1", port);
+        send(client);
+      }
     });
   }
 

@@ -187,7 +187,11 @@ void trace_recorder::device_kicked(std::string_view device_id) {
 }
 
 std::uint64_t trace_recorder::http_request(const http_request_view& request) {
-  json e = {{"dir", "client->hub"}, {"kind", "request"}, {"method", request.method}, {"path", request.path}};
+  json e = {{"dir", "client->hub"},
+            {"kind", "request"},
+            {"scheme", request.tls ? "https" : "http"},
+            {"method", request.method},
+            {"path", request.path}};
   if (!request.query.empty()) e["query"] = request.query;
   std::optional<std::string> identity;
   for (const auto& [name, value] : request.headers)

@@ -26,6 +26,8 @@ struct http_request_view {
   std::string_view query;  ///< without the `?`; empty when none
   const header_list& headers;
   std::string_view body;
+  /// Received over HTTPS (the hub's two REST servers number their request ids differently).
+  bool tls = false;
 };
 
 /// The response the server sent.

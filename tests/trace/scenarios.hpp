@@ -25,7 +25,6 @@ inline server::hub_runtime_options trace_hub_options(trace_log& log, std::filesy
   server::hub_runtime_options o;
   o.virtual_time = true;
   o.seed = 43;
-  o.tls = false;
   o.record = std::move(record);
   o.on_trace_event = log.listener();
   return o;

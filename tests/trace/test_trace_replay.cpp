@@ -71,7 +71,30 @@ TEST_CASE("a recorded scenario replays identically, and an edited response shows
     CHECK(report.differences[0].members == std::vector<std::string>{"status: 400 != 404"});
     CHECK_THAT(output, Catch::Contains(copy.string() + ":" + std::to_string(edited) + ": hub->client response"));
     CHECK_THAT(output, Catch::Contains("  status: 400 != 404\n"));
+
+    std::ostringstream played;  // without --verify: only played
+    CHECK(server::replay_trace({.trace = copy, .verify = false}, played).outcome == server::replay_outcome::identical);
+    CHECK(played.str() == copy.string() + ": replayed " + std::to_string(lines.size() - 1) + " of " +
+                              std::to_string(lines.size() - 1) + " events\n");
   }
+}
+
+TEST_CASE("a trace recorded over HTTPS replays over HTTPS identically", "[trace][integration]") {
+  test::temp_dir dir;
+  const auto recorded = dir / "https.jsonl";
+  test::record_scenario(recorded, [](server::hub_runtime& hub, test::trace_log&) {
+    service::service_client svc(hub.service_connection_string(),
+                                {.endpoint_override = service::endpoint{.scheme = "https", .host = "127.0.0.1", .port = hub.https_port()},
+                                 .ca_file = hub.ca_file()});
+    svc.registry().create_device("lock1");
+    REQUIRE_THROWS(svc.twins().get_twin("nosuchdevice"));
+  });
+  REQUIRE(read_lines(recorded).size() == 5);
+  CHECK(json::parse(read_lines(recorded)[1])["scheme"] == "https");
+  std::string output;
+  const auto report = replay(recorded, output);
+  INFO(output);
+  CHECK(report.outcome == server::replay_outcome::identical);
 }
 
 TEST_CASE("an unreadable trace names its line and reason", "[trace]") {
