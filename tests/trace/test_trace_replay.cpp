@@ -122,6 +122,31 @@ TEST_CASE("an unreadable trace names its line and reason", "[trace]") {
   CHECK(output == report.error + "\n");
 }
 
+TEST_CASE("an event the fresh hub never makes, or cannot be played, stops the replay with a difference",
+          "[trace][integration]") {
+  test::temp_dir dir;
+  const std::string header =
+      R"({"clock":"virtual","format":"mockhub-trace","host_name":"localhost","mockhub":"0.1.0","seed":1,"start":"2026-01-01T00:00:00.0000000Z","version":1})";
+  const auto file = dir / "t.jsonl";
+  std::ostringstream out;
+  SECTION("an output that never comes: bounded wait") {
+    write_lines(file, {header, R"({"seq":1,"dir":"hub->device","kind":"kick","device":"ghost","time":"2026-01-01T00:00:00.0000000Z"})"});
+    const auto report = server::replay_trace({.trace = file, .step_timeout = std::chrono::milliseconds(300)}, out);
+    CHECK(report.outcome == server::replay_outcome::different);
+    REQUIRE(report.differences.size() == 1);
+    CHECK(report.differences[0].line == 2);
+    CHECK(report.differences[0].members == std::vector<std::string>{"the hub recorded nothing for it within 300 ms"});
+  }
+  SECTION("a publish of a device that never connected") {
+    write_lines(file, {header, R"({"seq":1,"dir":"device->hub","kind":"publish","device":"ghost","topic":"$iothub/twin/GET/?$rid=1"})"});
+    const auto report = server::replay_trace({.trace = file}, out);
+    CHECK(report.outcome == server::replay_outcome::different);
+    REQUIRE(report.differences.size() == 1);
+    CHECK(report.differences[0].members == std::vector<std::string>{"cannot replay it: device ghost never connected"});
+    CHECK_THAT(out.str(), Catch::Contains(file.string() + ":2: device->hub publish ghost $iothub/twin/GET/?$rid=1\n"));
+  }
+}
+
 TEST_CASE("a missing trace file is unreadable", "[trace]") {
   test::temp_dir dir;
   std::string output;
