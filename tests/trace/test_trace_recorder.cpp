@@ -85,6 +85,21 @@ TEST_CASE("HTTP exchanges keep the policy name and the headers that matter, neve
   CHECK(response["exchange"] == 1);
 }
 
+TEST_CASE("an unseeded run leaves the random x-ms-request-id out", "[trace]") {
+  test::temp_dir dir;
+  auto o = options(dir / "t.jsonl");
+  o.header.seed = std::nullopt;
+  {
+    trace::trace_recorder r(o);
+    const trace::header_list headers = {{"x-ms-request-id", "r-1"}, {"iothub-errorcode", "DeviceNotFound"}};
+    r.http_response(1, {.status = 404, .headers = headers, .body = {}});
+  }
+  const auto lines = lines_of(dir / "t.jsonl");
+  REQUIRE(lines.size() == 2);
+  CHECK(json::parse(lines[0])["seed"] == nullptr);
+  CHECK(json::parse(lines[1])["headers"] == json{{"iothub-errorcode", "DeviceNotFound"}});
+}
+
 TEST_CASE("payloads are JSON, text or base64, and read back as bytes", "[trace]") {
   json e = json::object();
   trace::put_payload(e, "payload", std::string("\xff\x00\x01", 3));
