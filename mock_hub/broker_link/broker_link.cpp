@@ -168,6 +168,11 @@ void broker_link::handle(std::string topic, std::string payload) {
   const auto id = core::url_decode(rest);
   if (!id) return;
   const auto gen = body.value("gen", std::uint64_t{0});
+  if (observer_) {
+    if (kind == "conn") observer_->device_connected(*id, body);
+    else if (kind == "disc") observer_->device_disconnected(*id);
+    else if (kind == "sub" || kind == "unsub") observer_->device_subscribed(*id, body.value("filter", ""), kind == "sub");
+  }
   if (kind == "conn") {
     hub_->device_connected(*id, connection_from(body));
   } else if (kind == "disc") {
@@ -184,6 +189,7 @@ void broker_link::handle_device_publish(const std::string& device_id, std::strin
   static constexpr std::string_view twin_get = "$iothub/twin/GET/";
   static constexpr std::string_view twin_patch = "$iothub/twin/PATCH/properties/reported/";
   static constexpr std::string_view method_res = "$iothub/methods/res/";
+  if (observer_) observer_->device_published(device_id, topic, payload);
 
   if (topic.starts_with(twin_get) || topic.starts_with(twin_patch)) {
     const std::string rid = core::topic_query_value(topic, "$rid").value_or("");
@@ -297,6 +303,7 @@ bool broker_link::wait_credentials_applied(std::chrono::milliseconds timeout) {
 }
 
 void broker_link::publish_to_device(std::string_view device_id, std::string_view topic, std::string_view payload, int qos) {
+  if (observer_) observer_->hub_published(device_id, topic, payload);
   publish("$hub/out/" + core::url_encode(device_id) + "/" + std::string(topic), payload, qos);
 }
 
@@ -321,6 +328,9 @@ void broker_link::identity_changed(std::string_view device_id, const core::devic
   publish_credentials(json{{"mode", "delta"}, {"devices", {{std::string(device_id), device_credentials(identity)}}}}.dump());
 }
 
-void broker_link::disconnect(std::string_view device_id) { publish("$hub/ctl/kick/" + core::url_encode(device_id), "", 1); }
+void broker_link::disconnect(std::string_view device_id) {
+  if (observer_) observer_->device_kicked(device_id);
+  publish("$hub/ctl/kick/" + core::url_encode(device_id), "", 1);
+}
 
 }  // namespace mockhub::broker_link

@@ -24,6 +24,7 @@
 
 #include "mock_hub/core/device_channel.hpp"
 #include "mock_hub/core/hub.hpp"
+#include "mock_hub/trace/traffic_observer.hpp"
 
 struct mosquitto;
 struct mosquitto_message;
@@ -54,6 +55,9 @@ class broker_link final : public core::device_channel {
   /// The hub the link drives; it is created with this link as its device channel, so it comes
   /// after the link. Required before start().
   void attach(core::hub& hub) noexcept { hub_ = &hub; }
+  /// Tells `observer` (null: nobody) about every device event and publish the hub handles and
+  /// every message it sends to a device. Set before start().
+  void set_observer(trace::traffic_observer* observer) noexcept { observer_ = observer; }
   /// Connects in the background (and reconnects with backoff whenever the connection drops).
   void start();
   /// Disconnects and stops the network thread. Idempotent.
@@ -96,6 +100,7 @@ class broker_link final : public core::device_channel {
 
   broker_link_options options_;
   core::hub* hub_ = nullptr;
+  trace::traffic_observer* observer_ = nullptr;
   executor post_;
   struct mosquitto* mosq_ = nullptr;
   bool started_ = false;

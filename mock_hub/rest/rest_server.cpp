@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -213,7 +214,30 @@ class rest_server::impl {
     if (out.body) res.set_content(dump(*out.body), json_content_type);
   }
 
+  // The observer's view of a request and of a response (httplib's header maps as lists).
+  std::uint64_t observe_request(const httplib::Request& req) {
+    if (!options_.observer) return 0;
+    const auto question = req.target.find('?');
+    const std::string_view target(req.target);
+    trace::header_list headers(req.headers.begin(), req.headers.end());
+    for (auto& [name, value] : headers)  // as the client sent it, so the observer can read the policy name
+      if (::strcasecmp(name.c_str(), "Authorization") == 0) value = restore_sas_encoding(value);
+    return options_.observer->http_request(
+        {.method = req.method,
+         .path = target.substr(0, question),
+         .query = question == std::string_view::npos ? std::string_view{} : target.substr(question + 1),
+         .headers = headers,
+         .body = req.body,
+         .tls = options_.tls.has_value()});
+  }
+  void observe_response(std::uint64_t exchange, const httplib::Response& res) {
+    if (!options_.observer) return;
+    trace::header_list headers(res.headers.begin(), res.headers.end());
+    options_.observer->http_response(exchange, {.status = res.status, .headers = headers, .body = res.body});
+  }
+
   void handle(const httplib::Request& req, httplib::Response& res) {
+    const std::uint64_t exchange = observe_request(req);
     const std::string request_id = ids_.next();
     request_context c(executor_, hub_, calls_, options_.method_wait_margin, options_.credentials_barrier);
     c.method = req.method;
@@ -236,6 +260,7 @@ class rest_server::impl {
       out = error_response(core_errors::server_error("The hub failed to serve the request."), request_id, c.now);
     }
     write(out, res, request_id);
+    observe_response(exchange, res);
   }
 
   // Routing, api-version, 501, authentication, body; then the operation's handler.
@@ -285,6 +310,7 @@ class rest_server::impl {
   };
 
   void render_protocol_error(const httplib::Request& req, httplib::Response& res) {
+    const std::uint64_t exchange = observe_request(req);
     const std::string request_id = ids_.next();
     const std::string path = req.target.substr(0, req.target.find('?'));
     core::hub_error e = [&]() -> core::hub_error {
@@ -302,6 +328,7 @@ class rest_server::impl {
     }();
     res.headers.clear();
     write(error_response(e, request_id, core::time_point{}), res, request_id);
+    observe_response(exchange, res);
   }
 
   rest_server_options options_;

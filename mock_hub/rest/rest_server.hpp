@@ -22,6 +22,7 @@
 
 #include "mock_hub/core/hub.hpp"
 #include "mock_hub/server/hub_executor.hpp"
+#include "mock_hub/trace/traffic_observer.hpp"
 
 namespace mockhub::rest {
 
@@ -51,6 +52,9 @@ struct rest_server_options {
   /// the response goes out: the running hub waits there until the broker admits devices with
   /// the new credentials, so a device created by a request can connect as soon as it returns.
   std::function<void()> credentials_barrier{};
+  /// Told every request as it arrives and its response as it leaves (null: nobody); must
+  /// outlive the server. What a `--record` trace is made of.
+  trace::traffic_observer* observer = nullptr;
 };
 
 class rest_server_error : public std::runtime_error {

@@ -63,6 +63,33 @@ hub_runtime::~hub_runtime() { stop(); }
 
 void hub_runtime::start() {
   if (started_) return;
+  if (options_.virtual_time) {
+    auto v = std::make_unique<core::virtual_clock>();
+    virtual_clock_ = v.get();
+    virtual_now_ = v->now().time_since_epoch().count();
+    clock_ = std::move(v);
+  } else {
+    clock_ = std::make_unique<core::system_clock>();
+  }
+  // The trace first: an unwritable record path fails the start before anything runs.
+  if (!options_.record.empty() || options_.on_trace_event) {
+    trace::recorder_options r;
+    r.file = options_.record;
+    r.header = {.seed = options_.seed, .host_name = options_.host_name, .virtual_clock = options_.virtual_time,
+                .start = clock_->now()};
+    r.listener = options_.on_trace_event;
+    r.now = [this] {
+      if (virtual_clock_ && !(executor_ && executor_->on_executor_thread()))
+        return core::time_point{core::duration{virtual_now_.load()}};
+      return clock_->now();
+    };
+    try {
+      recorder_ = std::make_unique<trace::trace_recorder>(std::move(r));
+    } catch (const trace::trace_error& e) {
+      throw trace::trace_error(std::string("mockhub: ") + e.what());
+    }
+  }
+
   std::filesystem::path data_dir = options_.data_dir;
   if (data_dir.empty()) data_dir = temp_dir_ = make_temp_dir();
 
@@ -79,13 +106,6 @@ void hub_runtime::start() {
   broker_ = std::make_unique<broker_launcher>(b);
   broker_->start();
 
-  if (options_.virtual_time) {
-    auto v = std::make_unique<core::virtual_clock>();
-    virtual_clock_ = v.get();
-    clock_ = std::move(v);
-  } else {
-    clock_ = std::make_unique<core::system_clock>();
-  }
   ids_ = std::make_unique<core::id_source>(options_.seed ? *options_.seed : std::random_device{}());
   executor_ = std::make_unique<hub_executor>(
       *clock_, options_.virtual_time ? hub_executor::timers::virtual_time : hub_executor::timers::real_time);
@@ -95,6 +115,7 @@ void hub_runtime::start() {
   l.secret = secret;
   l.username = "$mockhub";
   link_ = std::make_unique<broker_link::broker_link>(l, [this](std::function<void()> task) { executor_->post(std::move(task)); });
+  link_->set_observer(recorder_.get());
   core::hub_options h = options_.hub;
   h.host_name = options_.host_name;
   hub_ = executor_->call([&] { return std::make_unique<core::hub>(h, *clock_, *ids_, *link_); });
@@ -108,7 +129,7 @@ void hub_runtime::start() {
   }
   if (options_.rest) {
     try {
-      rest::rest_server_options r{.port = options_.rest_port, .seed = options_.seed};
+      rest::rest_server_options r{.port = options_.rest_port, .seed = options_.seed, .observer = recorder_.get()};
       r.credentials_barrier = [this] { link_->wait_credentials_applied(std::chrono::seconds(10)); };
       rest_ = std::make_unique<rest::rest_server>(r, *executor_, *hub_);
       rest_->start();
@@ -140,6 +161,7 @@ void hub_runtime::stop() {
   link_.reset();
   executor_.reset();
   broker_.reset();
+  recorder_.reset();
   if (!temp_dir_.empty()) {
     std::error_code ignored;
     std::filesystem::remove_all(temp_dir_, ignored);
@@ -150,7 +172,9 @@ void hub_runtime::stop() {
 void hub_runtime::advance(core::duration by) {
   if (!virtual_clock_) throw std::logic_error("hub_runtime::advance: the hub runs on the system clock");
   const auto now = executor_->call([&] {
+    if (recorder_) recorder_->clock_advanced(by, virtual_clock_->now() + by);
     virtual_clock_->advance(by);
+    virtual_now_ = virtual_clock_->now().time_since_epoch().count();
     return virtual_clock_->now();
   });
   link_->push_clock(now);

@@ -3,9 +3,11 @@
 // HTTPS. What `mockhub start`/`run` and the test harness start; everything listens on loopback only.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,6 +19,7 @@
 #include "mock_hub/core/hub.hpp"
 #include "mock_hub/core/id_source.hpp"
 #include "mock_hub/rest/rest_server.hpp"
+#include "mock_hub/trace/trace_recorder.hpp"
 
 namespace mockhub::server {
 
@@ -42,6 +45,10 @@ struct hub_runtime_options {
   /// Record a trace (JSON Lines, docs/trace-format.md) of every request, response, device
   /// message and clock move to this file. Empty: no trace.
   std::filesystem::path record{};
+  /// Also hands every trace line (the header first) to this function, in order, on the thread
+  /// that recorded it; set without `record`, the trace is only kept in memory by whoever listens.
+  /// What replay and tests use to wait for the hub to have handled something.
+  std::function<void(const nlohmann::json& line)> on_trace_event{};
   /// The broker plugin. Empty: $MOCKHUB_BROKER_PLUGIN, else the first that exists of the installed
   /// package's, <program dir>/../lib/mockhub/, this build's, the configured install prefix's.
   std::filesystem::path plugin{};
@@ -57,7 +64,8 @@ class hub_runtime {
 
   /// Starts the broker, the executor, the link, then the REST servers; returns when devices and
   /// back ends can connect.
-  /// Throws broker_launch_error or std::runtime_error naming what failed.
+  /// Throws broker_launch_error or std::runtime_error naming what failed (trace::trace_error,
+  /// before anything started, when the `record` file cannot be written).
   void start();
   /// Stops the REST servers (first, so no request reaches a hub going away), the link, the broker
   /// and the executor. Idempotent.
@@ -105,6 +113,9 @@ class hub_runtime {
   std::filesystem::path temp_dir_;
   std::unique_ptr<core::clock> clock_;
   core::virtual_clock* virtual_clock_ = nullptr;
+  // The virtual clock's time for threads other than the executor (the REST threads' trace events).
+  std::atomic<core::duration::rep> virtual_now_{0};
+  std::unique_ptr<trace::trace_recorder> recorder_;
   std::unique_ptr<core::id_source> ids_;
   std::unique_ptr<hub_executor> executor_;
   std::unique_ptr<broker_link::broker_link> link_;

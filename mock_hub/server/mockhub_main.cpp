@@ -5,6 +5,7 @@
 
 #include "admin/admin_commands.hpp"
 #include "demo.hpp"
+#include "replay_command.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"mockhub: an offline Azure IoT Hub for tests and local development"};
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   demo_cmd->add_option("--seed", demo.seed, "Seed for generated keys and etags");
 
   int exit_code = 0;
+  add_replay_command(app, exit_code);
   mockhub::server::add_admin_commands(app, exit_code);
 
   try {
