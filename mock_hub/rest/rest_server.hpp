@@ -51,6 +51,10 @@ struct rest_server_options {
   /// the response goes out: the running hub waits there until the broker admits devices with
   /// the new credentials, so a device created by a request can connect as soon as it returns.
   std::function<void()> credentials_barrier{};
+  /// Moves the hub's virtual clock by the given duration (outside the executor), firing what
+  /// becomes due, and returns the new time: `POST /_mockhub/clock/advance`. Empty: the hub runs on
+  /// the system clock and that request is refused (400004).
+  std::function<core::time_point(core::duration)> advance_clock{};
 };
 
 class rest_server_error : public std::runtime_error {
