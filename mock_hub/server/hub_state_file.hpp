@@ -38,7 +38,7 @@ void write_hub_state(const std::filesystem::path& data_dir, const hub_state& sta
 /// The state in `data_dir`, or nullopt when there is no hub.json. Throws std::runtime_error for
 /// a file that is not a hub.json.
 std::optional<hub_state> read_hub_state(const std::filesystem::path& data_dir);
-/// Whether a process with this pid exists.
+/// Whether a process with this pid runs (exists and is not a zombie).
 bool process_exists(pid_t pid) noexcept;
 
 }  // namespace mockhub::server
