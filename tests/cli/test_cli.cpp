@@ -23,6 +23,7 @@
 
 #include "mock_hub/server/child_process.hpp"
 #include "mock_hub/server/hub_state_file.hpp"
+#include "service/errors.hpp"
 #include "service/service_client.hpp"
 
 namespace fs = std::filesystem;
@@ -224,7 +225,8 @@ TEST_CASE("start --detach writes hub.json, a second start is refused, stop remov
   const auto data_dir = scratch.path / "hub";
   const auto fleet = write_fleet(scratch.path, 12);
   const auto started = run_mockhub(std::vector<std::string>{"start", "--detach", "--data-dir", data_dir.string(), "--fleet",
-                                                        fleet.string(), "--virtual-clock", "--seed", "3"} + ephemeral,
+                                                        fleet.string(), "--virtual-clock", "--seed", "3", "--tier", "S2"} +
+                                                            ephemeral,
                                scratch.path);
   INFO(started.output);
   REQUIRE(started.status == 0);
@@ -254,6 +256,18 @@ TEST_CASE("start --detach writes hub.json, a second start is refused, stop remov
                           {.endpoint_override = svc::endpoint::parse(*state->https_url), .ca_file = *state->ca_file});
   CHECK(hub.registry().list_devices().size() == 12);
   CHECK(hub.twins().get_twin("lock-11").tags == json{{"building", 43}});
+  // --tier S2: five active jobs, the sixth is refused.
+  const auto later = std::chrono::system_clock::now() + 24h;  // after the virtual clock's 2026-01-01 start
+  for (int i = 0; i < 5; ++i)
+    hub.jobs().schedule_twin_update({.job_id = "job-" + std::to_string(i), .query_condition = "*",
+                                     .patch = {{"tags", {{"floor", i}}}}, .start_time = later});
+  try {
+    hub.jobs().schedule_twin_update({.job_id = "job-5", .query_condition = "*", .patch = {{"tags", {{"floor", 5}}}},
+                                     .start_time = later});
+    FAIL("a sixth active job was accepted");
+  } catch (const svc::iothub_error& e) {
+    CHECK(e.error_code() == 429004);
+  }
 
   const auto second = run_mockhub(std::vector<std::string>{"start", "--detach", "--data-dir", data_dir.string()} + ephemeral,
                               scratch.path);
@@ -350,4 +364,13 @@ TEST_CASE("--help on every verb exits 0", "[cli][options]") {
   const auto r = run_mockhub({verb, "--help"}, scratch.path);
   CHECK(r.status == 0);
   CHECK_THAT(r.output, Catch::Contains("mockhub " + verb));
+}
+
+TEST_CASE("start's default ports are 1883, 8883, 8080 and 8443, run's are ephemeral", "[cli][options]") {
+  scratch_dir scratch;
+  const auto start = run_mockhub({"start", "--help"}, scratch.path).output;
+  CHECK_THAT(start, Catch::Contains("--mqtt-port UINT=1883 ") && Catch::Contains("--mqtts-port UINT=8883 ") &&
+                        Catch::Contains("--rest-port UINT=8080 ") && Catch::Contains("--https-port UINT=8443 "));
+  const auto run = run_mockhub({"run", "--help"}, scratch.path).output;
+  CHECK_THAT(run, Catch::Contains("--mqtt-port UINT=0 ") && Catch::Contains("--https-port UINT=0 "));
 }
