@@ -3,6 +3,7 @@
 // bad options (exit 2, the option named). Waits are bounded and event-driven (pidfds, inotify,
 // FIFOs), never sleeps; every hub listens on ephemeral loopback ports.
 #include <catch2/catch.hpp>
+#include <httplib.h>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -21,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mock_hub/core/sas_token.hpp"
 #include "mock_hub/server/child_process.hpp"
 #include "mock_hub/server/hub_state_file.hpp"
 #include "service/errors.hpp"
@@ -267,6 +269,23 @@ TEST_CASE("start --detach writes hub.json, a second start is refused, stop remov
     FAIL("a sixth active job was accepted");
   } catch (const svc::iothub_error& e) {
     CHECK(e.error_code() == 429004);
+  }
+
+  // The REST extension on the running hub: its virtual clock reads and moves.
+  {
+    const auto& cs = state->service_connection_string;
+    const auto key = cs.substr(cs.find("SharedAccessKey=") + 16);
+    httplib::Client rest(state->rest_url);
+    const httplib::Headers auth{{"Authorization", mockhub::core::sas_token::create("localhost", key,
+                                                                                    std::chrono::system_clock::now() + 1h,
+                                                                                    "iothubowner")}};
+    const auto clock = rest.Get("/_mockhub/clock", auth);
+    REQUIRE(clock);
+    CHECK(json::parse(clock->body) == json{{"now", "2026-01-01T00:00:00.0000000Z"}, {"virtual", true}});
+    const auto moved = rest.Post("/_mockhub/clock/advance", auth, R"({"seconds": 90})", "application/json");
+    REQUIRE(moved);
+    CHECK(moved->status == 200);
+    CHECK(json::parse(moved->body) == json{{"now", "2026-01-01T00:01:30.0000000Z"}});
   }
 
   const auto second = run_mockhub(std::vector<std::string>{"start", "--detach", "--data-dir", data_dir.string()} + ephemeral,
