@@ -256,6 +256,15 @@ class rest_fixture {
   std::uint64_t generation_ = 0;
 };
 
+/// A `PUT /jobs/v2/{id}` body: a twin job setting tags.fleet = "A" on every device, starting at `start_time`.
+inline nlohmann::json twin_job(const std::string& id, const std::string& start_time) {
+  return {{"jobId", id},
+          {"type", "scheduleUpdateTwin"},
+          {"updateTwin", {{"etag", "*"}, {"tags", {{"fleet", "A"}}}}},
+          {"startTime", start_time},
+          {"queryCondition", "*"}};
+}
+
 /// The parsed JSON body of a response (fails the test when it is not JSON).
 inline nlohmann::json body_of(const httplib::Result& r) {
   REQUIRE(r);

@@ -8,18 +8,11 @@
 using mockhub::test::body_of;
 using mockhub::test::check_error;
 using mockhub::test::rest_fixture;
+using mockhub::test::twin_job;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
 namespace {
-
-json twin_job(const std::string& id, const std::string& start_time) {
-  return {{"jobId", id},
-          {"type", "scheduleUpdateTwin"},
-          {"updateTwin", {{"etag", "*"}, {"tags", {{"fleet", "A"}}}}},
-          {"startTime", start_time},
-          {"queryCondition", "*"}};
-}
 
 // A telemetry message as the broker link hands it to the hub.
 void send_telemetry(rest_fixture& hub, const std::string& device_id, const std::string& body,
