@@ -3,8 +3,12 @@
 namespace mockhub::device::fleet {
 
 std::unordered_map<std::string, std::string> seed_registry(core::hub& hub, const fleet_fixture& fixture) {
+  return seed_registry(hub, fixture.devices);
+}
+
+std::unordered_map<std::string, std::string> seed_registry(core::hub& hub, std::span<const device_spec> devices) {
   std::unordered_map<std::string, std::string> keys;
-  for (const auto& d : fixture.devices) {
+  for (const auto& d : devices) {
     core::device_identity_request r;
     r.device_id = d.id;
     if (d.key) {

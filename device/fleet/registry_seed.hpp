@@ -4,6 +4,7 @@
 // library: it needs the hub core.
 #pragma once
 
+#include <span>
 #include <string>
 #include <unordered_map>
 
@@ -15,6 +16,7 @@ namespace mockhub::device::fleet {
 
 /// Runs on the hub's thread (e.g. inside hub_runtime::call). Returns device id -> primary key.
 /// Throws core::hub_error for what the hub refuses (an invalid id or key).
+std::unordered_map<std::string, std::string> seed_registry(core::hub& hub, std::span<const device_spec> devices);
 std::unordered_map<std::string, std::string> seed_registry(core::hub& hub, const fleet_fixture& fixture);
 
 }  // namespace mockhub::device::fleet

@@ -74,6 +74,21 @@ void hub::delete_identity(std::string_view device_id, std::optional<std::string_
   if (was_connected) channel_.disconnect(device_id);
 }
 
+void hub::reset() {
+  std::vector<std::string> ids;
+  registry_.for_each_identity([&](const device_identity& d) { ids.push_back(d.device_id); });
+  // Devices first: their pending method calls end while the jobs that wait on them still exist.
+  for (const auto& id : ids) delete_identity(id, std::nullopt);
+  jobs_.clear();
+}
+
+void hub::disconnect_device(std::string_view device_id) {
+  if (!registry_.find(device_id)) throw errors::device_not_found(device_id);
+  // Always sent: the broker may have admitted the device before the hub heard of it, and
+  // ending a connection that does not exist does nothing.
+  channel_.disconnect(device_id);
+}
+
 void hub::invoke_device_method(std::string_view device_id, method_request request, method_callback done) {
   if (!registry_.find(device_id)) throw errors::device_not_found(device_id);
   methods_.invoke(device_id, std::move(request), std::move(done));
@@ -104,7 +119,7 @@ twin_write hub::replace_twin(std::string_view device_id, const nlohmann::json& r
   return write;
 }
 
-void hub::send_cloud_to_device_message(std::string_view device_id, cloud_to_device_message message) {
+std::string hub::send_cloud_to_device_message(std::string_view device_id, cloud_to_device_message message) {
   if (!registry_.find(device_id)) throw errors::device_not_found(device_id);
   if (message.body.size() > max_cloud_to_device_bytes)
     throw errors::message_too_large("The cloud-to-device message is " + std::to_string(message.body.size()) +
@@ -113,9 +128,11 @@ void hub::send_cloud_to_device_message(std::string_view device_id, cloud_to_devi
   if (!message.expiry) message.expiry = now + options_.cloud_to_device_ttl;
   if (!message.message_id) message.message_id = ids_.hex_id();
   message.to = "/devices/" + std::string(device_id) + "/messages/devicebound";
+  std::string id = *message.message_id;
   cloud_to_device_.enqueue(device_id, std::move(message), now);
   deliver_cloud_to_device(device_id);
   refresh_cloud_to_device_count(device_id);
+  return id;
 }
 
 std::size_t hub::purge_cloud_to_device_message_queue(std::string_view device_id) {

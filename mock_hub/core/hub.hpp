@@ -83,10 +83,19 @@ class hub : private job_device_operations {
                           std::optional<std::string_view> if_match);
   /// Sends a cloud-to-device message: 404001 for an unknown device, 413001 over 64 KB, 403004 when
   /// 50 are already waiting. Delivered at once to a connected device subscribed to its devicebound
-  /// topic, otherwise queued until it is (or until the message expires).
-  void send_cloud_to_device_message(std::string_view device_id, cloud_to_device_message message);
+  /// topic, otherwise queued until it is (or until the message expires). Returns its message id
+  /// (the one given, or a generated one).
+  std::string send_cloud_to_device_message(std::string_view device_id, cloud_to_device_message message);
   /// CloudToDeviceMessages_PurgeCloudToDeviceMessageQueue. 404001 for an unknown device.
   std::size_t purge_cloud_to_device_message_queue(std::string_view device_id);
+  /// mockhub's reset (`POST /_mockhub/reset`, no IoT Hub operation): deletes every device as
+  /// Devices_DeleteIdentity does (twin, session, telemetry, queued messages; connected devices
+  /// are disconnected), then every job and job record. Policies stay; the clock does not move.
+  void reset();
+  /// mockhub's fault injection: ends the device's connection now, as a network drop would (the
+  /// device may reconnect). 404001 for an unknown device; nothing happens when it is offline.
+  /// Sent even when the hub believes it offline (its view may lag the broker's).
+  void disconnect_device(std::string_view device_id);
   /// Devices_InvokeMethod: 404001 (thrown) for an unknown device; everything else arrives through
   /// `done` (see direct_methods), exactly once, possibly before this returns.
   void invoke_device_method(std::string_view device_id, method_request request, method_callback done);

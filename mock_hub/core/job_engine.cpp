@@ -97,6 +97,18 @@ job_engine::~job_engine() = default;
 
 const query::document_source& job_engine::device_job_records() const noexcept { return *records_; }
 
+void job_engine::clear() {
+  for (auto& [id, js] : jobs_)
+    for (auto* timer : {&js->start_timer, &js->deadline_timer, &js->retention_timer}) {
+      if (*timer) clock_.cancel(*timer);
+      *timer = 0;
+    }
+  jobs_.clear();
+  creation_order_.clear();
+  running_.clear();
+  round_robin_ = 0;
+}
+
 int job_engine::active_jobs() const noexcept {
   int n = 0;
   for (const auto& [id, js] : jobs_) n += js->active() ? 1 : 0;

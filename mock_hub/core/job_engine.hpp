@@ -86,6 +86,10 @@ class job_engine {
 
   /// Jobs not yet finished (queued, scheduled or running).
   int active_jobs() const noexcept;
+  /// Forgets every job and its device records, cancelling their timers (mockhub's reset; no
+  /// IoT Hub operation does this). Method calls still in flight end through their callbacks,
+  /// which find no job and do nothing.
+  void clear();
   const job_engine_options& options() const noexcept { return options_; }
 
  private:

@@ -38,12 +38,14 @@ using field_list = std::vector<std::pair<std::string, std::string>>;
 class request_context {
  public:
   request_context(server::hub_executor& executor, core::hub& hub, pending_calls& calls,
-                  std::chrono::seconds method_wait_margin, const std::function<void()>& credentials_barrier = {})
+                  std::chrono::seconds method_wait_margin, const std::function<void()>& credentials_barrier = {},
+                  const std::function<core::time_point(core::duration)>& advance_clock = {})
       : executor_(executor),
         hub_(hub),
         calls_(calls),
         method_wait_margin_(method_wait_margin),
-        credentials_barrier_(credentials_barrier) {}
+        credentials_barrier_(credentials_barrier),
+        advance_clock_(advance_clock) {}
 
   /// After an identity write: waits until devices are admitted with the new credentials.
   void wait_credentials_applied() const {
@@ -86,6 +88,9 @@ class request_context {
     }
   }
 
+  /// The hub's virtual clock mover (rest_server_options::advance_clock); empty on the system clock.
+  const std::function<core::time_point(core::duration)>& advance_clock() const noexcept { return advance_clock_; }
+
   pending_calls& calls() noexcept { return calls_; }
   std::chrono::seconds method_wait_margin() const noexcept { return method_wait_margin_; }
 
@@ -97,6 +102,7 @@ class request_context {
   pending_calls& calls_;
   std::chrono::seconds method_wait_margin_;
   std::function<void()> credentials_barrier_;
+  std::function<core::time_point(core::duration)> advance_clock_;
 };
 
 /// Case-insensitive ASCII comparison (header and query parameter names, path literals).

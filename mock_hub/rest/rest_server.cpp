@@ -239,7 +239,8 @@ class rest_server::impl {
   void handle(const httplib::Request& req, httplib::Response& res) {
     const std::uint64_t exchange = observe_request(req);
     const std::string request_id = ids_.next();
-    request_context c(executor_, hub_, calls_, options_.method_wait_margin, options_.credentials_barrier);
+    request_context c(executor_, hub_, calls_, options_.method_wait_margin, options_.credentials_barrier,
+                      options_.advance_clock);
     c.method = req.method;
     const auto question = req.target.find('?');
     c.path = req.target.substr(0, question);
@@ -273,7 +274,8 @@ class rest_server::impl {
     }
     const route& r = *match.found;
     c.path_params = std::move(match.params);
-    check_api_version(c.query("api-version"));
+    // mockhub's own extension (/_mockhub/...) is not versioned: any api-version, or none, is accepted.
+    if (!is_extension(r)) check_api_version(c.query("api-version"));
     if (!r.handler) throw errors::not_implemented(r.operation_id, r.method, r.pattern);
 
     const std::string authorization = restore_sas_encoding(c.header("Authorization").value_or(""));

@@ -55,6 +55,10 @@ struct rest_server_options {
   /// Told every request as it arrives and its response as it leaves (null: nobody); must
   /// outlive the server. What a `--record` trace is made of.
   trace::traffic_observer* observer = nullptr;
+  /// Moves the hub's virtual clock by the given duration (outside the executor), firing what
+  /// becomes due, and returns the new time: `POST /_mockhub/clock/advance`. Empty: the hub runs on
+  /// the system clock and that request is refused (400004).
+  std::function<core::time_point(core::duration)> advance_clock{};
 };
 
 class rest_server_error : public std::runtime_error {

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "extension_handlers.hpp"
 #include "handlers.hpp"
 #include "mock_hub/core/encoding.hpp"
 #include "mock_hub/core/errors.hpp"
@@ -79,6 +80,19 @@ constexpr std::array routes{
           service_connect, true, nullptr},
 };
 
+// mockhub's own operations (docs/rest-extension.md). Operation ids name them for 501s and logs.
+namespace x = extension_handlers;
+constexpr std::array extension{
+    route{"POST", "/_mockhub/reset", "Mockhub_Reset", registry_write, false, &x::reset},
+    route{"GET", "/_mockhub/devices/{id}/messages/events", "Mockhub_GetDeviceTelemetry", service_connect, false,
+          &x::get_device_telemetry},
+    route{"POST", "/_mockhub/devices/{id}/messages/devicebound", "Mockhub_SendCloudToDeviceMessage", service_connect,
+          true, &x::send_cloud_to_device_message},
+    route{"POST", "/_mockhub/devices/{id}/faults", "Mockhub_InjectFault", service_connect, true, &x::inject_fault},
+    route{"GET", "/_mockhub/clock", "Mockhub_GetClock", service_connect, false, &x::get_clock},
+    route{"POST", "/_mockhub/clock/advance", "Mockhub_AdvanceClock", service_connect, true, &x::advance_clock},
+};
+
 // Splits at '/', after the leading one: "/a/b" -> {"a", "b"}; "/" -> {""}.
 std::vector<std::string_view> segments(std::string_view path) {
   std::vector<std::string_view> out;
@@ -120,20 +134,25 @@ bool matches(const route& r, const std::vector<std::string_view>& path, field_li
 }  // namespace
 
 std::span<const route> service_routes() { return routes; }
+std::span<const route> extension_routes() { return extension; }
+
+bool is_extension(const route& r) noexcept { return r.pattern.starts_with(extension_prefix); }
 
 route_match match_route(std::string_view method, std::string_view path) {
   route_match m;
   const auto parts = segments(path);
-  for (const route& r : routes) {
-    field_list params;
-    if (!matches(r, parts, params)) continue;
-    if (r.method == method) {
-      m.found = &r;
-      m.params = std::move(params);
-      m.allowed.clear();
-      return m;
+  for (const auto table : {service_routes(), extension_routes()}) {
+    for (const route& r : table) {
+      field_list params;
+      if (!matches(r, parts, params)) continue;
+      if (r.method == method) {
+        m.found = &r;
+        m.params = std::move(params);
+        m.allowed.clear();
+        return m;
+      }
+      m.allowed.push_back(r.method);
     }
-    m.allowed.push_back(r.method);
   }
   return m;
 }

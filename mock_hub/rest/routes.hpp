@@ -28,6 +28,12 @@ struct route {
 
 /// Every operation, most specific patterns first (`/jobs/v2/query` before `/jobs/v2/{id}`).
 std::span<const route> service_routes();
+/// mockhub's REST extension (docs/rest-extension.md): operations under the reserved prefix
+/// `/_mockhub/` (no IoT Hub path starts with `_`), same SAS auth, no api-version needed.
+std::span<const route> extension_routes();
+inline constexpr std::string_view extension_prefix = "/_mockhub/";
+/// Whether `r` is one of extension_routes().
+bool is_extension(const route& r) noexcept;
 
 struct route_match {
   const route* found = nullptr;
@@ -35,7 +41,7 @@ struct route_match {
   std::vector<std::string_view> allowed;      // methods of the path, when only the method was wrong
 };
 
-/// Matches a request path (still percent-encoded, without the query) against the table. Literal
+/// Matches a request path (still percent-encoded, without the query) against both tables. Literal
 /// segments compare case-insensitively; parameters are percent-decoded (`%2F` is part of an id,
 /// `+` stays a plus). Throws hub_error 400004 ArgumentInvalid for a malformed percent escape.
 route_match match_route(std::string_view method, std::string_view path);

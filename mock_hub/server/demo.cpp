@@ -1,6 +1,10 @@
 #include "demo.hpp"
 
+#include <iostream>
+#include <memory>
 #include <string>
+
+#include <CLI/CLI.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -101,6 +105,14 @@ int run_demo(const demo_options& options, std::ostream& out) {
     print_error(out, e);
   }
   return 0;
+}
+
+void add_demo_command(CLI::App& app, int& exit_code) {
+  auto options = std::make_shared<demo_options>();
+  auto* demo = app.add_subcommand("demo", "Walk the tutorial's door locks through the hub core (in memory, virtual clock)");
+  demo->add_option("--devices", options->devices, "How many door locks to register")->check(CLI::Range(1, 1000));
+  demo->add_option("--seed", options->seed, "Seed for generated keys and etags");
+  demo->callback([options, &exit_code] { exit_code = run_demo(*options, std::cout); });
 }
 
 }  // namespace mockhub::server

@@ -5,6 +5,10 @@
 #include <cstdint>
 #include <ostream>
 
+namespace CLI {
+class App;
+}
+
 namespace mockhub::server {
 
 struct demo_options {
@@ -14,5 +18,8 @@ struct demo_options {
 
 /// Runs the walk-through, writing to `out`. Returns the process exit code.
 int run_demo(const demo_options& options, std::ostream& out);
+
+/// Adds the `demo` verb to the `mockhub` command; its callback sets `exit_code`.
+void add_demo_command(CLI::App& app, int& exit_code);
 
 }  // namespace mockhub::server

@@ -131,6 +131,11 @@ void hub_runtime::start() {
     try {
       rest::rest_server_options r{.port = options_.rest_port, .seed = options_.seed, .observer = recorder_.get()};
       r.credentials_barrier = [this] { link_->wait_credentials_applied(std::chrono::seconds(10)); };
+      if (virtual_clock_)
+        r.advance_clock = [this](core::duration by) {
+          advance(by);
+          return now();
+        };
       rest_ = std::make_unique<rest::rest_server>(r, *executor_, *hub_);
       rest_->start();
       if (options_.tls && broker_->tls()) {

@@ -1,10 +1,13 @@
-// The `mockhub` command.
+// The `mockhub` command: one verb per subcommand, each registered by the file that implements
+// it (`add_*_command(app, exit_code)`); a verb's callback sets the exit code. Bad usage exits 2
+// (CLI11's message names the option), --help and --version exit 0.
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "admin/admin_commands.hpp"
 #include "demo.hpp"
+#include "hub_commands.hpp"
 #include "replay_command.hpp"
 
 int main(int argc, char** argv) {
@@ -12,22 +15,20 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "mockhub 0.1.0");
   app.require_subcommand(1);
 
-  mockhub::server::demo_options demo;
-  auto* demo_cmd = app.add_subcommand("demo", "Walk the tutorial's door locks through the hub core (in memory, virtual clock)");
-  demo_cmd->add_option("--devices", demo.devices, "How many door locks to register")->check(CLI::Range(1, 1000));
-  demo_cmd->add_option("--seed", demo.seed, "Seed for generated keys and etags");
-
   int exit_code = 0;
+  mockhub::server::add_start_command(app, exit_code);
+  mockhub::server::add_stop_command(app, exit_code);
+  mockhub::server::add_run_command(app, exit_code);
+  mockhub::server::add_demo_command(app, exit_code);
+
   add_replay_command(app, exit_code);
   mockhub::server::add_admin_commands(app, exit_code);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // --help and --version exit 0; a bad option exits 2 (as getopt tools do), naming it.
-    const int code = app.exit(e);
+    const int code = app.exit(e);  // prints help, the version, or the error naming the option
     return code == 0 ? 0 : 2;
   }
-  if (*demo_cmd) return mockhub::server::run_demo(demo, std::cout);
   return exit_code;
 }

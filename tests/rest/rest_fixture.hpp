@@ -82,9 +82,25 @@ class fake_devices final : public core::device_channel {
       });
     }
   }
-  void send_cloud_to_device(std::string_view, const core::cloud_to_device_message&) override {}
+  void send_cloud_to_device(std::string_view device_id, const core::cloud_to_device_message& m) override {
+    std::lock_guard lock(mutex_);
+    cloud_to_device_.emplace_back(std::string(device_id), m);
+  }
   void identity_changed(std::string_view, const core::device_identity*) override {}
-  void disconnect(std::string_view) override {}
+  void disconnect(std::string_view device_id) override {
+    std::lock_guard lock(mutex_);
+    disconnects_.emplace_back(device_id);
+  }
+  /// Devices the hub asked to disconnect, in order.
+  std::vector<std::string> disconnects() {
+    std::lock_guard lock(mutex_);
+    return disconnects_;
+  }
+  /// Cloud-to-device messages handed to devices (subscribed to their devicebound topic), in order.
+  std::vector<std::pair<std::string, core::cloud_to_device_message>> cloud_to_device() {
+    std::lock_guard lock(mutex_);
+    return cloud_to_device_;
+  }
 
  private:
   core::clock& clock_;
@@ -94,6 +110,8 @@ class fake_devices final : public core::device_channel {
   std::map<std::string, answer> answers_;
   std::vector<method_call> calls_;
   std::vector<nlohmann::json> desired_;
+  std::vector<std::string> disconnects_;
+  std::vector<std::pair<std::string, core::cloud_to_device_message>> cloud_to_device_;
 };
 
 struct rest_fixture_options {
@@ -102,6 +120,9 @@ struct rest_fixture_options {
   std::size_t max_body_bytes = 1024 * 1024;
   std::chrono::seconds method_wait_margin{10};
   int max_concurrent_jobs = 1;
+  /// Give the server an advance_clock callback (a hub on a virtual clock, as hub_runtime does);
+  /// false: the server sees a system-clock hub.
+  bool clock_control = false;
 };
 
 class rest_fixture {
@@ -118,7 +139,13 @@ class rest_fixture {
         rest::rest_server_options{.tls = options_.tls,
                                   .max_body_bytes = options_.max_body_bytes,
                                   .method_wait_margin = options_.method_wait_margin,
-                                  .seed = 7},
+                                  .seed = 7,
+                                  .advance_clock = options_.clock_control ? std::function<core::time_point(core::duration)>(
+                                                                                [this](core::duration by) {
+                                                                                  advance(by);
+                                                                                  return now();
+                                                                                })
+                                                                          : nullptr},
         executor_, *hub_);
     server_->start();
   }
@@ -177,6 +204,14 @@ class rest_fixture {
     });
   }
 
+  /// Subscribes the device's current connection to its devicebound topic (after connect()).
+  void subscribe_cloud_to_device(const std::string& id) {
+    on_hub([&](core::hub& h) {
+      h.device_subscribed(id, generation_, core::device_subscription::cloud_to_device);
+      return 0;
+    });
+  }
+
   httplib::Client client() {
     httplib::Client c("127.0.0.1", port());
     c.set_read_timeout(std::chrono::seconds(120));
@@ -220,6 +255,15 @@ class rest_fixture {
   std::unique_ptr<rest::rest_server> server_;
   std::uint64_t generation_ = 0;
 };
+
+/// A `PUT /jobs/v2/{id}` body: a twin job setting tags.fleet = "A" on every device, starting at `start_time`.
+inline nlohmann::json twin_job(const std::string& id, const std::string& start_time) {
+  return {{"jobId", id},
+          {"type", "scheduleUpdateTwin"},
+          {"updateTwin", {{"etag", "*"}, {"tags", {{"fleet", "A"}}}}},
+          {"startTime", start_time},
+          {"queryCondition", "*"}};
+}
 
 /// The parsed JSON body of a response (fails the test when it is not JSON).
 inline nlohmann::json body_of(const httplib::Result& r) {

@@ -10,6 +10,7 @@
 using mockhub::test::body_of;
 using mockhub::test::check_error;
 using mockhub::test::rest_fixture;
+using mockhub::test::twin_job;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
@@ -108,13 +109,6 @@ json method_job(const std::string& id, const std::string& condition = "deviceId 
           {"cloudToDeviceMethod", {{"methodName", "lockDoor"}, {"payload", {{"door", "all"}}}, {"responseTimeoutInSeconds", 15}}},
           {"startTime", nullptr},
           {"queryCondition", condition}};
-}
-json twin_job(const std::string& id, const std::string& start_time) {
-  return {{"jobId", id},
-          {"type", "scheduleUpdateTwin"},
-          {"updateTwin", {{"etag", "*"}, {"tags", {{"fleet", "A"}}}}},
-          {"startTime", start_time},
-          {"queryCondition", "*"}};
 }
 }  // namespace
 

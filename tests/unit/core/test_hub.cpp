@@ -285,3 +285,70 @@ TEST_CASE_METHOD(hub_fixture, "A resync after the broker came back makes the hub
   h.device_disconnected("dev2", 1);
   CHECK_FALSE(h.sessions().is_connected("dev2"));
 }
+
+TEST_CASE_METHOD(hub_fixture, "Reset deletes every device and job, ending calls in flight, and keeps policies and the clock",
+                 "[core][hub][reset]") {
+  hub_options two_jobs;
+  two_jobs.jobs.max_concurrent_jobs = 2;
+  hub hb{two_jobs, clk, ids, channel};
+  hb.create_or_update_identity("dev1", {}, std::nullopt);
+  hb.create_or_update_identity("dev2", {}, std::nullopt);
+  connection_info info;
+  info.generation = 1;
+  hb.device_connected("dev1", info);
+  hb.device_subscribed("dev1", 1, device_subscription::methods);
+  ALLOW_CALL(channel, send_method_request("dev1", "lockDoor", _, _));
+  // A method job with a call in flight to dev1, and a twin job due in an hour.
+  hb.jobs().create_scheduled_job(job_request::from_json(
+      {{"type", "scheduleDeviceMethod"}, {"queryCondition", "deviceId = 'dev1'"},
+       {"cloudToDeviceMethod", {{"methodName", "lockDoor"}, {"responseTimeoutInSeconds", 30}}}},
+      "now", clk.now()));
+  hb.jobs().create_scheduled_job(job_request::from_json(
+      {{"type", "scheduleUpdateTwin"}, {"queryCondition", "*"}, {"updateTwin", {{"etag", "*"}, {"tags", {{"a", 1}}}}},
+       {"startTime", format_time(clk.now() + 1h)}},
+      "later", clk.now()));
+  clk.advance(0s);
+  REQUIRE(hb.jobs().get_scheduled_job("now").status == job_status::running);
+  const auto owner_key = hb.policies().find("iothubowner")->primary_key;
+  const auto before = clk.now();
+
+  {
+    REQUIRE_CALL(channel, disconnect("dev1"));  // only the connected device
+    hb.reset();
+  }
+  CHECK(hb.registry().find("dev1") == nullptr);
+  CHECK(hb.registry().find("dev2") == nullptr);
+  CHECK_FALSE(hb.sessions().is_connected("dev1"));
+  CHECK(hb.jobs().active_jobs() == 0);
+  CHECK(hb.jobs().query_scheduled_jobs(std::nullopt, std::nullopt).empty());
+  check_hub_error([&] { hb.jobs().get_scheduled_job("later"); }, 404002, "later");
+  CHECK(hb.policies().find("iothubowner")->primary_key == owner_key);
+  CHECK(clk.now() == before);
+
+  // Nothing of the old jobs fires later; their ids can be used again.
+  hb.create_or_update_identity("dev1", {}, std::nullopt);
+  clk.advance(2h);
+  CHECK_FALSE(hb.registry().get_twin("dev1").value("tags", json::object()).contains("a"));
+  hb.jobs().create_scheduled_job(job_request::from_json(
+      {{"type", "scheduleUpdateTwin"}, {"queryCondition", "*"}, {"updateTwin", {{"etag", "*"}, {"tags", {{"b", 2}}}}}},
+      "later", clk.now()));
+  clk.advance(0s);
+  CHECK(hb.jobs().get_scheduled_job("later").status == job_status::completed);
+  CHECK(hb.registry().get_twin("dev1")["tags"]["b"] == 2);
+}
+
+TEST_CASE_METHOD(hub_fixture, "A disconnect fault goes to the channel for a known device, connected or not",
+                 "[core][hub][reset]") {
+  create("dev1");
+  {
+    REQUIRE_CALL(channel, disconnect("dev1"));
+    h.disconnect_device("dev1");  // offline as far as the hub knows: the broker may know better
+  }
+  connect("dev1");
+  {
+    REQUIRE_CALL(channel, disconnect("dev1"));
+    h.disconnect_device("dev1");
+  }
+  FORBID_CALL(channel, disconnect(_));
+  check_hub_error([&] { h.disconnect_device("ghost"); }, 404001, "ghost");
+}
