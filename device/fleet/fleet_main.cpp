@@ -24,6 +24,7 @@
 #include <mockhub/device/fleet/simulator.hpp>
 
 #include "mock_hub/core/hub.hpp"
+#include "mock_hub/server/fleet_seed.hpp"
 #include "mock_hub/server/hub_runtime.hpp"
 
 using namespace mockhub;
@@ -137,21 +138,7 @@ int main(int argc, char** argv) {
     hub->start();
     timings["hub_start_ms"] = ms_since(t_start);
     const auto t_seed = steady::now();
-    keys = hub->call([&](core::hub& h) {
-      std::unordered_map<std::string, std::string> out;
-      for (const auto& d : fixture.devices) {
-        core::device_identity_request r;
-        r.device_id = d.id;
-        if (d.key) {
-          r.auth_type = core::authentication_type::sas;
-          r.primary_key = d.key;
-        }
-        out[d.id] = h.create_or_update_identity(d.id, r, std::nullopt).primary_key;
-        if (!d.tags.empty()) h.update_twin(d.id, {{"tags", d.tags}}, std::nullopt);
-        if (!d.reported.empty()) h.device_update_reported(d.id, d.reported);
-      }
-      return out;
-    });
+    keys = hub->call([&](core::hub& h) { return server::seed_fleet(h, fixture); });
     timings["seed_ms"] = ms_since(t_seed);
     std::cerr << "fleet: hub started and seeded in " << ms_since(t_start) << " ms\n";
     options.host_name = hub->host_name();
