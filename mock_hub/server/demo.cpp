@@ -348,13 +348,17 @@ void add_demo_command(CLI::App& app, int& exit_code) {
   demo->add_option("--twin-delay", *twin_delay, "Seconds until the twin job starts")->check(CLI::Range(0, 600))->capture_default_str();
   demo->add_option("--method-delay", *method_delay, "Seconds until the lockDoor job starts")->check(CLI::Range(0, 600))->capture_default_str();
   demo->add_option("-q,--query", options->query_condition, "The locks: a WHERE clause without WHERE")->capture_default_str();
-  demo->callback([options, devices, twin_delay, method_delay, &exit_code] {
+  auto progress = std::make_shared<std::string>("auto");
+  demo->add_option("--progress", *progress, "bars (redrawn), lines (one per change), or auto: bars on a terminal")
+      ->check(CLI::IsMember({"auto", "bars", "lines"}))
+      ->capture_default_str();
+  demo->callback([options, devices, twin_delay, method_delay, progress, &exit_code] {
     demo_options o = *options;
     if (*devices) o.devices = **devices == 0 ? std::nullopt : std::optional<std::size_t>(**devices);
     else if (!o.fleet.empty()) o.devices = std::nullopt;
     o.twin_delay = std::chrono::seconds(*twin_delay);
     o.method_delay = std::chrono::seconds(*method_delay);
-    o.progress_bars = ::isatty(STDOUT_FILENO) == 1;
+    o.progress_bars = *progress == "auto" ? ::isatty(STDOUT_FILENO) == 1 : *progress == "bars";
     exit_code = run_demo(o, std::cout, std::cerr);
   });
 }

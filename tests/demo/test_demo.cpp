@@ -38,6 +38,17 @@ TEST_CASE("mockhub demo runs the tutorial on the door-lock fleet and exits 0", "
   CHECK(r.output.find('\x1b') == std::string::npos);
 }
 
+TEST_CASE("mockhub demo --progress bars redraws bars in place", "[demo][integration]") {
+  test::temp_dir dir;
+  const auto r = test::run_mockhub(dir, demo({"--devices", "1", "--progress", "bars"}));
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("\x1b[2K  devices connected [##############################] 62/62"));
+  // The three lines are redrawn from the first one: cursor up three lines, each line cleared.
+  CHECK_THAT(r.output, Catch::Contains("\x1b[3F\x1b[2K  devices connected [##############################] 62/62"));
+  CHECK_THAT(r.output, Catch::Contains("\x1b[2K  method job        [##############################] 2/2  completed\n"));
+}
+
 TEST_CASE("mockhub demo exits 1 and names the lock that failed its method", "[demo][integration]") {
   test::temp_dir dir;
   const auto fixture = dir / "fleet.json";
