@@ -47,7 +47,8 @@ const json& object_of(const json& j, const std::string& path) {
 }
 
 method_behaviour parse_method(const json& j, const std::string& path) {
-  only(j, path, {"status", "payload", "latency_ms", "failure_rate", "failure_status", "failure_payload", "never_answers", "echo_payload"});
+  only(j, path, {"status", "payload", "latency_ms", "failure_rate", "failure_status", "failure_payload", "never_answers", "echo_payload",
+                 "reports"});
   method_behaviour m;
   if (j.contains("status")) m.status = status_of(j["status"], path + ".status");
   if (j.contains("payload")) m.payload = j["payload"];
@@ -60,6 +61,7 @@ method_behaviour parse_method(const json& j, const std::string& path) {
   if (j.contains("failure_payload")) m.failure_payload = j["failure_payload"];
   if (j.contains("never_answers")) m.never_answers = boolean(j["never_answers"], path + ".never_answers");
   if (j.contains("echo_payload")) m.echo_payload = boolean(j["echo_payload"], path + ".echo_payload");
+  if (j.contains("reports")) m.reports = object_of(j["reports"], path + ".reports");
   return m;
 }
 

@@ -198,7 +198,10 @@ void fleet_simulator::start() {
           }
           if (decision.failed) ++counters_->methods_failed;
           counters_->method_delay.push_back(static_cast<double>(decision.latency.count()));
-          auto answer = [this, dp, reply, decision, name = r.method_name] {
+          auto answer = [this, dp, reply, decision, name = r.method_name, reports = &it->second.reports] {
+            // Reported before the answer: on one connection the hub sees them in order, so a back
+            // end that reads the twin once the method returned sees the new state.
+            if (!decision.failed && !reports->empty()) report(*dp, *reports, "method_reports");
             reply.respond(decision.status, decision.payload);
             ++counters_->methods_answered;
             emit(fleet_event::kind::method_answered, dp->index, name);
@@ -214,18 +217,7 @@ void fleet_simulator::start() {
           auto echo = echo_of(desired);
           if (echo.empty()) return;
           ++counters_->desired_echoed;
-          ++counters_->reported_sent;
-          const auto sent_at = loop_.time().now();
-          dp->c->update_reported(std::move(echo)).on_complete([this, dp, sent_at](const token<std::int64_t>& t) {
-            if (t.ok()) {
-              ++counters_->reported_acked;
-              counters_->reported_rtt.push_back(ms_between(sent_at, loop_.time().now()));
-              emit(fleet_event::kind::reported_acked, dp->index, "desired_echo");
-            } else {
-              ++counters_->reported_failed;
-              emit(fleet_event::kind::reported_failed, dp->index, "desired_echo");
-            }
-          });
+          report(*dp, std::move(echo), "desired_echo");
         });
       }
     }
@@ -257,19 +249,23 @@ void fleet_simulator::schedule_reported(sim_device& d) {
     const auto& r = *dp->b->reported_updates;
     json patch = r.patch;
     if (r.counter_property) patch[*r.counter_property] = ++dp->reported_counter;
-    ++counters_->reported_sent;
-    const auto sent_at = loop_.time().now();
-    dp->c->update_reported(std::move(patch)).on_complete([this, dp, sent_at](const token<std::int64_t>& t) {
-      if (t.ok()) {
-        ++counters_->reported_acked;
-        counters_->reported_rtt.push_back(ms_between(sent_at, loop_.time().now()));
-        emit(fleet_event::kind::reported_acked, dp->index, "reported_updates");
-      } else {
-        ++counters_->reported_failed;
-        emit(fleet_event::kind::reported_failed, dp->index, "reported_updates");
-      }
-    });
+    report(*dp, std::move(patch), "reported_updates");
     schedule_reported(*dp);
+  });
+}
+
+void fleet_simulator::report(sim_device& d, json patch, const char* source) {
+  ++counters_->reported_sent;
+  const auto sent_at = loop_.time().now();
+  d.c->update_reported(std::move(patch)).on_complete([this, dp = &d, sent_at, source](const token<std::int64_t>& t) {
+    if (t.ok()) {
+      ++counters_->reported_acked;
+      counters_->reported_rtt.push_back(ms_between(sent_at, loop_.time().now()));
+      emit(fleet_event::kind::reported_acked, dp->index, source);
+    } else {
+      ++counters_->reported_failed;
+      emit(fleet_event::kind::reported_failed, dp->index, source);
+    }
   });
 }
 

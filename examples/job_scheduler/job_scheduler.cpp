@@ -41,92 +41,106 @@ std::string progress_line(const svc::job_response& job) {
 }
 
 struct planned_job {
-  std::string label;  // "twin" or "method"
-  std::string job_id;
+  job_run run;
   wall_clock::time_point planned_start;
-  svc::job_response last;
 };
 
 class scenario {
  public:
-  scenario(const job_scheduler_options& o, svc::service_client& hub, std::ostream& out)
-      : options_(o), hub_(hub), out_(out), started_(wall_clock::now()) {}
-
-  /// The devices the query selects; the tutorial's query_condition() check, for the whole set.
-  std::vector<std::string> selected_devices() {
-    std::string sql = "SELECT deviceId FROM devices";
-    if (options_.query_condition != "*") sql += " WHERE " + options_.query_condition;
-    std::vector<std::string> ids;
-    for (const auto& row : hub_.query(sql, 100))
-      if (row.contains("deviceId") && row["deviceId"].is_string()) ids.push_back(row["deviceId"].get<std::string>());
-    return ids;
-  }
+  scenario(const job_scheduler_options& o, svc::service_client& hub, const job_observer& observer)
+      : options_(o), hub_(hub), observer_(observer), started_(wall_clock::now()) {}
 
   planned_job plan(std::string label, std::chrono::seconds delay) {
-    return planned_job{std::move(label), make_job_id(), started_ + delay, {}};
+    planned_job p{{}, started_ + delay};
+    p.run.label = std::move(label);
+    p.run.job_id = make_job_id();
+    return p;
   }
 
-  void schedule(planned_job& job) {
+  void schedule(planned_job& p) {
     // A start time the clock has already passed is sent as "now" (null): a real hub may refuse
     // a start time in the past, and the hub's clock may differ from ours.
     std::optional<wall_clock::time_point> start;
-    if (job.planned_start > wall_clock::now()) start = job.planned_start;
-    out_ << "\nScheduling " << job.label << " job " << job.job_id
-         << (start ? " to start in " + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*start - wall_clock::now()).count()) + " s"
-                   : std::string(" to start now"))
-         << std::endl;
+    if (p.planned_start > wall_clock::now()) start = p.planned_start;
+    std::optional<std::chrono::seconds> starts_in;
+    if (start) starts_in = std::chrono::round<std::chrono::seconds>(*start - wall_clock::now());
+    auto& job = p.run;
     if (job.label == "twin") {
-      job.last = hub_.jobs().schedule_twin_update({.job_id = job.job_id,
-                                                   .query_condition = options_.query_condition,
-                                                   .patch = {{"properties", {{"desired", options_.desired}}}},
-                                                   .start_time = start});
+      job.job = hub_.jobs().schedule_twin_update({.job_id = job.job_id,
+                                                  .query_condition = options_.query_condition,
+                                                  .patch = {{"properties", {{"desired", options_.desired}}}},
+                                                  .start_time = start});
     } else {
-      job.last = hub_.jobs().schedule_device_method({.job_id = job.job_id,
-                                                     .query_condition = options_.query_condition,
-                                                     .method = {.method_name = options_.method_name,
-                                                                .payload = options_.method_payload,
-                                                                .response_timeout = options_.response_timeout,
-                                                                .connect_timeout = options_.connect_timeout},
-                                                     .start_time = start});
+      job.job = hub_.jobs().schedule_device_method({.job_id = job.job_id,
+                                                    .query_condition = options_.query_condition,
+                                                    .method = {.method_name = options_.method_name,
+                                                               .payload = options_.method_payload,
+                                                               .response_timeout = options_.response_timeout,
+                                                               .connect_timeout = options_.connect_timeout},
+                                                    .start_time = start});
     }
-    out_ << "...job " << job.job_id << " created (" << progress_line(job.last) << ")" << std::endl;
+    if (observer_.scheduled) observer_.scheduled(job, starts_in);
   }
 
-  void wait(planned_job& job) {
-    std::string last_line;
-    job.last = hub_.jobs().wait_for_completion(
+  void wait(planned_job& p) {
+    auto& job = p.run;
+    job.job = hub_.jobs().wait_for_completion(
         job.job_id, {.poll_interval = options_.poll_interval,
                      .timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options_.job_timeout),
                      .on_progress = [&](const svc::job_response& j) {
-                       const std::string line = progress_line(j);
-                       if (line == last_line) return;
-                       last_line = line;
-                       out_ << "...job " << j.job_id << (j.finished() ? " complete (" : " still running (") << line << ")" << std::endl;
+                       if (j.status == job.job.status && j.statistics == job.job.statistics) return;
+                       job.job = j;
+                       if (observer_.progress) observer_.progress(job);
                      }});
-    if (!job.last.finished()) out_ << "...job " << job.job_id << " gave up waiting after " << options_.job_timeout.count() << " s" << std::endl;
-  }
-
-  /// Prints each device's record; true when every device completed.
-  bool report(const planned_job& job) {
-    bool all_completed = job.last.status == svc::job_status::completed && job.last.statistics.failed_count == 0;
-    for (const auto& record : hub_.jobs().device_job_records(job.job_id, 100)) {
-      out_ << "   " << record.device_id << ": " << to_string(record.status);
-      if (record.outcome) out_ << ", device answered " << record.outcome->status << " " << record.outcome->payload.dump();
-      if (record.error) out_ << ", " << record.error->code << ": " << record.error->description;
-      out_ << std::endl;
-      if (record.status != svc::device_job_status::completed) all_completed = false;
+    if (!job.job.finished()) {
+      if (observer_.gave_up) observer_.gave_up(job);
+      return;
     }
-    return all_completed;
+    for (auto& record : hub_.jobs().device_job_records(job.job_id, 100)) job.records.push_back(std::move(record));
   }
 
  private:
   const job_scheduler_options& options_;
   svc::service_client& hub_;
-  std::ostream& out_;
+  const job_observer& observer_;
   wall_clock::time_point started_;
 };
 
 }  // namespace
+
+bool job_run::completed_everywhere() const {
+  if (job.status != svc::job_status::completed || job.statistics.failed_count != 0) return false;
+  return std::all_of(records.begin(), records.end(),
+                     [](const svc::device_job_record& r) { return r.status == svc::device_job_status::completed; });
+}
+
+std::vector<std::string> selected_devices(svc::service_client& hub, const job_scheduler_options& options) {
+  std::string sql = "SELECT deviceId FROM devices";
+  if (options.query_condition != "*") sql += " WHERE " + options.query_condition;
+  std::vector<std::string> ids;
+  for (const auto& row : hub.query(sql, 100))
+    if (row.contains("deviceId") && row["deviceId"].is_string()) ids.push_back(row["deviceId"].get<std::string>());
+  return ids;
+}
+
+std::vector<job_run> run_tutorial_jobs(svc::service_client& hub, const job_scheduler_options& options, const job_observer& observer) {
+  scenario s(options, hub, observer);
+  std::vector<planned_job> jobs{s.plan("twin", options.twin_delay), s.plan("method", options.method_delay)};
+  std::stable_sort(jobs.begin(), jobs.end(), [](const planned_job& a, const planned_job& b) { return a.planned_start < b.planned_start; });
+  if (runs_jobs_one_at_a_time(options.tier)) {
+    // One active job at a time (a second one would be 429004): schedule, wait, then the next.
+    for (auto& job : jobs) {
+      s.schedule(job);
+      s.wait(job);
+    }
+  } else {
+    for (auto& job : jobs) s.schedule(job);
+    for (auto& job : jobs) s.wait(job);
+  }
+  std::vector<job_run> runs;
+  for (auto& job : jobs) runs.push_back(std::move(job.run));
+  return runs;
+}
 
 int run_job_scheduler(const job_scheduler_options& options, std::ostream& out, std::ostream& err) {
   std::optional<svc::service_client> hub;
@@ -144,8 +158,7 @@ int run_job_scheduler(const job_scheduler_options& options, std::ostream& out, s
     out << "Starting the IoT Hub jobs sample..." << std::endl
         << "    Hub             = " << hub->connection().host_name << " at " << hub->base_url() << std::endl
         << "    Query condition = " << options.query_condition << std::endl;
-    scenario s(options, *hub, out);
-    const auto devices = s.selected_devices();
+    const auto devices = selected_devices(*hub, options);
     out << "    Devices         = " << devices.size();
     for (const auto& id : devices) out << " " << id;
     out << std::endl;
@@ -154,23 +167,31 @@ int run_job_scheduler(const job_scheduler_options& options, std::ostream& out, s
       return exit_device_failed;
     }
 
-    std::vector<planned_job> jobs{s.plan("twin", options.twin_delay), s.plan("method", options.method_delay)};
-    std::stable_sort(jobs.begin(), jobs.end(), [](const planned_job& a, const planned_job& b) { return a.planned_start < b.planned_start; });
-    if (runs_jobs_one_at_a_time(options.tier)) {
-      // One active job at a time (a second one would be 429004): schedule, wait, then the next.
-      for (auto& job : jobs) {
-        s.schedule(job);
-        s.wait(job);
-      }
-    } else {
-      for (auto& job : jobs) s.schedule(job);
-      for (auto& job : jobs) s.wait(job);
-    }
+    job_observer printer;
+    printer.scheduled = [&](const job_run& job, std::optional<std::chrono::seconds> starts_in) {
+      out << "\nScheduling " << job.label << " job " << job.job_id
+          << (starts_in ? " to start in " + std::to_string(starts_in->count()) + " s" : std::string(" to start now")) << std::endl;
+      out << "...job " << job.job_id << " created (" << progress_line(job.job) << ")" << std::endl;
+    };
+    printer.progress = [&](const job_run& job) {
+      out << "...job " << job.job_id << (job.job.finished() ? " complete (" : " still running (") << progress_line(job.job) << ")"
+          << std::endl;
+    };
+    printer.gave_up = [&](const job_run& job) {
+      out << "...job " << job.job_id << " gave up waiting after " << options.job_timeout.count() << " s" << std::endl;
+    };
+    const auto runs = run_tutorial_jobs(*hub, options, printer);
 
     bool ok = true;
-    for (const auto& job : jobs) {
-      out << "\nJob " << job.job_id << " (" << job.label << "): " << progress_line(job.last) << std::endl;
-      ok = s.report(job) && ok;
+    for (const auto& job : runs) {
+      out << "\nJob " << job.job_id << " (" << job.label << "): " << progress_line(job.job) << std::endl;
+      for (const auto& record : job.records) {
+        out << "   " << record.device_id << ": " << to_string(record.status);
+        if (record.outcome) out << ", device answered " << record.outcome->status << " " << record.outcome->payload.dump();
+        if (record.error) out << ", " << record.error->code << ": " << record.error->description;
+        out << std::endl;
+      }
+      ok = job.completed_everywhere() && ok;
     }
     out << (ok ? "\nBoth jobs completed on every device." : "\nSome devices did not complete.") << std::endl;
     return ok ? exit_ok : exit_device_failed;

@@ -1,118 +1,366 @@
 #include "demo.hpp"
 
-#include <iostream>
-#include <memory>
-#include <string>
+#include <unistd.h>
 
-#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "mock_hub/core/clock.hpp"
-#include "mock_hub/core/errors.hpp"
-#include "mock_hub/core/hub.hpp"
-#include "mock_hub/core/id_source.hpp"
+#include <mockhub/device/event_loop.hpp>
+#include <mockhub/device/fleet/simulator.hpp>
+
+#include "examples/job_scheduler/job_scheduler.hpp"
+#include "device/fleet/registry_seed.hpp"
+#include "hub_runtime.hpp"
 #include "mock_hub/core/time_format.hpp"
+#include "service/service_client.hpp"
+
+#ifndef MOCKHUB_FIXTURES_DIR
+#define MOCKHUB_FIXTURES_DIR "fixtures"
+#endif
 
 namespace mockhub::server {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
+namespace svc = mockhub::service;
+namespace fleet = mockhub::device::fleet;
+using steady = std::chrono::steady_clock;
 
 namespace {
 
-// Prints what the hub would push to devices over MQTT.
-class printing_channel final : public core::device_channel {
+// A few labelled progress lines. On a terminal they are redrawn in place (ANSI cursor moves);
+// otherwise a line is printed each time its text changes, so a log shows every step once.
+class progress_view {
  public:
-  explicit printing_channel(std::ostream& out) : out_(out) {}
-  void send_desired_patch(std::string_view id, const json& patch) override {
-    out_ << "  -> " << id << "  $iothub/twin/PATCH/properties/desired/?$version=" << patch["$version"] << "  "
-         << patch.dump() << "\n";
+  progress_view(std::ostream& out, bool redraw) : out_(out), redraw_(redraw) {}
+
+  /// Sets line `label` to a bar of done/total followed by `text`.
+  void set(const std::string& label, std::int64_t done, std::int64_t total, const std::string& text) {
+    const std::string line = render(label, done, total, text);
+    auto it = std::find_if(lines_.begin(), lines_.end(), [&](const auto& l) { return l.first == label; });
+    if (it != lines_.end() && it->second == line) return;
+    if (it == lines_.end()) {
+      lines_.emplace_back(label, line);
+      it = std::prev(lines_.end());
+    } else {
+      it->second = line;
+    }
+    if (!redraw_) {
+      out_ << line << std::endl;
+      return;
+    }
+    if (drawn_ > 0) out_ << "\x1b[" << drawn_ << "F";  // back to the first line drawn
+    for (const auto& l : lines_) out_ << "\x1b[2K" << l.second << "\n";
+    drawn_ = lines_.size();
+    out_ << std::flush;
   }
-  void send_method_request(std::string_view id, std::string_view name, std::string_view rid, const json& payload) override {
-    out_ << "  -> " << id << "  $iothub/methods/POST/" << name << "/?$rid=" << rid << "  " << payload.dump() << "\n";
-  }
-  void send_cloud_to_device(std::string_view id, const core::cloud_to_device_message& m) override {
-    out_ << "  -> " << id << "  devices/" << id << "/messages/devicebound/  " << m.body << "\n";
-  }
-  void identity_changed(std::string_view, const core::device_identity*) override {}
-  void disconnect(std::string_view id) override { out_ << "  -> " << id << "  disconnected by the hub\n"; }
 
  private:
+  std::string render(const std::string& label, std::int64_t done, std::int64_t total, const std::string& text) const {
+    std::ostringstream s;
+    s << "  " << std::left << std::setw(18) << label << std::right;
+    if (redraw_) {
+      constexpr int width = 30;
+      const int filled = total > 0 ? static_cast<int>(width * std::min(done, total) / total) : 0;
+      s << "[" << std::string(static_cast<std::size_t>(filled), '#') << std::string(static_cast<std::size_t>(width - filled), '-') << "] ";
+    }
+    s << done << "/" << total;
+    if (!text.empty()) s << "  " << text;
+    return s.str();
+  }
+
   std::ostream& out_;
+  bool redraw_;
+  std::vector<std::pair<std::string, std::string>> lines_;
+  std::size_t drawn_ = 0;
 };
 
-void print_error(std::ostream& out, const core::hub_error& e) {
-  out << "  " << e.http_status() << " " << e.code() << " " << e.name() << ": " << e.what() << "\n";
+std::string job_text(const svc::job_response& j) {
+  std::string text(to_string(j.status));
+  const auto& s = j.statistics;
+  if (s.failed_count > 0) text += ", " + std::to_string(s.failed_count) + " failed";
+  if (s.running_count > 0) text += ", " + std::to_string(s.running_count) + " running";
+  return text;
 }
+
+std::string seconds_text(double s) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f s", s);
+  return text;
+}
+
+/// The job's run time from the hub's start and end times; "-" when it has none.
+std::string duration_of(const svc::job_response& j) {
+  const auto start = core::parse_time(j.start_time);
+  const auto end = core::parse_time(j.end_time);
+  if (!start || !end || *end < *start) return "-";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f s", std::chrono::duration<double>(*end - *start).count());
+  return text;
+}
+
+fleet::fleet_fixture load_fixture(const demo_options& o, const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) throw fleet::fixture_error("fleet fixture: cannot read " + file.string());
+  json j = json::parse(in, nullptr, false);
+  if (j.is_discarded()) throw fleet::fixture_error("fleet fixture: " + file.string() + " is not valid JSON");
+  if (o.devices) {
+    if (!j.is_object() || !j.contains("groups") || !j["groups"].is_array() || j["groups"].empty() || !j["groups"][0].is_object())
+      throw fleet::fixture_error("--devices needs a fixture with a group to scale (" + file.string() + " has none)");
+    j["groups"][0]["count"] = *o.devices;
+  }
+  return fleet::fleet_fixture::parse(j);
+}
+
+// What one lock's twin and job records say, once both jobs are done.
+struct lock_check {
+  bool locked = false;
+  bool desired = false;
+  std::vector<std::string> problems;
+};
 
 }  // namespace
 
-int run_demo(const demo_options& options, std::ostream& out) {
-  core::virtual_clock clock;
-  core::id_source ids(options.seed);
-  printing_channel channel(out);
-  core::hub hub({}, clock, ids, channel);
-  std::uint64_t generation = 0;
-
-  auto step = [&](const std::string& title) {
-    out << "\n== " << title << "  [virtual time " << core::format_time(clock.now()) << "]\n";
-  };
-  auto lock_id = [](int i) { return "door-lock-" + std::to_string(i); };
-
-  step("register the door locks of building 43");
-  for (int i = 1; i <= options.devices; ++i) {
-    const auto& d = hub.create_or_update_identity(lock_id(i), {}, std::nullopt);
-    hub.update_twin(lock_id(i), {{"tags", {{"building", 43}, {"floor", i}}}}, std::nullopt);
-    out << "  " << d.device_id << "  primary key " << d.primary_key << "\n";
-  }
-  out << "  statistics " << json(hub.registry().get_device_statistics()).dump() << "\n";
-
-  clock.advance(5s);
-  step("door-lock-1 connects, subscribes to desired patches and reports its firmware");
-  core::connection_info connection;
-  connection.generation = ++generation;
-  hub.device_connected("door-lock-1", connection);
-  hub.device_subscribed("door-lock-1", generation, core::device_subscription::desired_patches);
-  out << "  reported $version is now " << hub.device_update_reported("door-lock-1", {{"firmware", "1.2.0"}, {"locked", false}})
-      << "\n";
-
-  clock.advance(10s);
-  step("the back end sets desired {\"building\": 43, \"floor\": 3} on every lock (the tutorial's twin update)");
-  for (int i = 1; i <= options.devices; ++i) {
-    hub.update_twin(lock_id(i), {{"properties", {{"desired", {{"building", 43}, {"floor", 3}}}}}}, "*");
-    if (!hub.sessions().is_connected(lock_id(i)))
-      out << "  " << lock_id(i) << " is offline: it reads the change with its twin GET when it connects\n";
-  }
-
-  step("the twin of door-lock-1, as GET /twins/door-lock-1 returns it");
-  out << hub.registry().get_twin("door-lock-1").dump(2) << "\n";
-
-  step("what the hub refuses");
+int run_demo(const demo_options& o, std::ostream& out, std::ostream& err) {
+  const std::filesystem::path fixture_file = o.fleet.empty() ? std::filesystem::path(MOCKHUB_FIXTURES_DIR) / "fleets/door-locks.json" : o.fleet;
+  fleet::fleet_fixture fixture;
   try {
-    hub.update_twin("door-lock-1", {{"tags", {{"floor", 4}}}}, "\"AAAAAAAAAAA=\"");
-  } catch (const core::hub_error& e) {
-    print_error(out, e);
+    fixture = load_fixture(o, fixture_file);
+  } catch (const fleet::fixture_error& e) {
+    err << "mockhub demo: " << e.what() << std::endl;
+    return demo_usage;
   }
+  const auto n = fixture.devices.size();
+  const auto t0 = steady::now();
+  auto elapsed = [&] { return seconds_text(std::chrono::duration<double>(steady::now() - t0).count()); };
+
+  out << "mockhub demo: the tutorial's door locks, end to end on a fresh hub\n"
+      << "  fleet       " << fixture_file.string() << " (" << n << " devices)\n";
+
+  hub_runtime hub({.tls = true});
   try {
-    hub.update_twin("door-lock-1", {{"properties", {{"desired", {{"bad.key", 1}}}}}}, std::nullopt);
-  } catch (const core::hub_error& e) {
-    print_error(out, e);
+    hub.start();
+  } catch (const std::exception& e) {
+    err << "mockhub demo: the hub did not start: " << e.what() << std::endl;
+    return demo_hub_error;
   }
+  out << "  hub         " << hub.host_name() << ": MQTT 127.0.0.1:" << hub.mqtt_port() << ", MQTT/TLS 127.0.0.1:" << hub.mqtts_port()
+      << ", REST https://127.0.0.1:" << hub.https_port() << "\n"
+      << "  CA          " << hub.ca_file().string() << "\n";
+
+  // The registry first (the simulator only connects), then the fleet on its own loop thread.
+  const auto keys = hub.call([&](core::hub& h) { return device::fleet::seed_registry(h, fixture); });
+  if (!hub.wait_credentials_applied(60s)) {
+    err << "mockhub demo: the broker never applied the devices' credentials" << std::endl;
+    return demo_hub_error;
+  }
+  fleet::fleet_options fo;
+  fo.host_name = hub.host_name();
+  fo.connect_host = hub.host_name();
+  fo.port = hub.mqtts_port();
+  fo.tls = {.enabled = true, .ca_file = hub.ca_file().string()};
+  fo.key_for = [&keys](const fleet::device_spec& d) -> std::optional<std::string> { return keys.at(d.id); };
+
+  device::event_loop loop;
+  fleet::fleet_simulator sim(loop, fixture, fo);
+  std::mutex m;
+  std::condition_variable changed;
+  std::vector<bool> ever_connected(n, false);
+  std::size_t connected = 0;
+  sim.on_event([&](const fleet::fleet_event& e) {
+    if (e.what != fleet::fleet_event::kind::connected) return;
+    std::lock_guard lock(m);
+    if (!ever_connected[e.device]) {
+      ever_connected[e.device] = true;
+      ++connected;
+      changed.notify_all();
+    }
+  });
+  sim.start();
+  std::thread loop_thread([&] { loop.run(); });
+  struct loop_stopper {
+    device::event_loop& loop;
+    fleet::fleet_simulator& sim;
+    std::thread& thread;
+    ~loop_stopper() {
+      loop.post([this] {
+        sim.stop();
+        loop.stop();
+      });
+      thread.join();
+    }
+  } stopper{loop, sim, loop_thread};
+
+  out << "\n";
+  progress_view view(out, o.progress_bars);
+  {
+    const auto deadline = steady::now() + 60s;
+    std::unique_lock lock(m);
+    while (connected < n && steady::now() < deadline) {
+      if (o.progress_bars) view.set("devices connected", static_cast<std::int64_t>(connected), static_cast<std::int64_t>(n), "");
+      changed.wait_until(lock, std::min(deadline, steady::now() + 100ms));
+    }
+    view.set("devices connected", static_cast<std::int64_t>(connected), static_cast<std::int64_t>(n), "in " + elapsed());
+  }
+
+  examples::job_scheduler_options jo;
+  jo.connection_string = hub.service_connection_string();
+  jo.ca_file = hub.ca_file();
+  jo.endpoint = "https://127.0.0.1:" + std::to_string(hub.https_port());
+  jo.query_condition = o.query_condition;
+  jo.twin_delay = o.twin_delay;
+  jo.method_delay = o.method_delay;
+  jo.poll_interval = 200ms;
+  jo.job_timeout = 120s;
+  jo.response_timeout = 10s;
+
   try {
-    hub.registry().get_twin("door-lock-99");
-  } catch (const core::hub_error& e) {
-    print_error(out, e);
+    svc::client_options co;
+    co.endpoint_override = svc::endpoint::parse(jo.endpoint);
+    co.ca_file = jo.ca_file;
+    svc::service_client service(jo.connection_string, co);
+    const auto locks = examples::selected_devices(service, jo);
+    if (locks.empty()) {
+      err << "mockhub demo: no device matches '" << jo.query_condition << "'" << std::endl;
+      return demo_usage;
+    }
+    const auto total = static_cast<std::int64_t>(locks.size());
+    auto show = [&](const examples::job_run& job, const std::string& extra) {
+      const auto& s = job.job.statistics;
+      view.set(job.label + " job", s.succeeded_count + s.failed_count, total, job_text(job.job) + extra);
+    };
+    examples::job_observer observer;
+    observer.scheduled = [&](const examples::job_run& job, std::optional<std::chrono::seconds> starts_in) {
+      show(job, starts_in ? ", starts in " + std::to_string(starts_in->count()) + " s" : ", starts now");
+    };
+    observer.progress = [&](const examples::job_run& job) { show(job, ""); };
+    observer.gave_up = [&](const examples::job_run& job) { show(job, ", gave up waiting"); };
+    const auto runs = examples::run_tutorial_jobs(service, jo, observer);
+
+    // Every lock's records, then its twin: locked (reported by lockDoor) and the desired
+    // properties echoed back as reported. Echoes travel on their own: give them a moment.
+    std::map<std::string, lock_check> checks;
+    for (const auto& id : locks) checks[id];
+    for (const auto& job : runs) {
+      std::set<std::string> seen;
+      for (const auto& r : job.records) {
+        seen.insert(r.device_id);
+        auto it = checks.find(r.device_id);
+        if (it == checks.end()) continue;
+        std::string problem;
+        if (r.status != svc::device_job_status::completed) {
+          problem = job.label + " job " + std::string(to_string(r.status));
+          if (r.error) problem += " (" + r.error->code + ": " + r.error->description + ")";
+        } else if (job.label == "method" && r.outcome && (r.outcome->status < 200 || r.outcome->status > 299)) {
+          problem = jo.method_name + " answered " + std::to_string(r.outcome->status) + " " + r.outcome->payload.dump();
+        }
+        if (!problem.empty()) it->second.problems.push_back(problem);
+      }
+      for (auto& [id, c] : checks)
+        if (!seen.contains(id)) c.problems.push_back(job.label + " job has no record of it");
+    }
+    const json desired = jo.desired;
+    const auto twin_deadline = steady::now() + 5s;
+    for (;;) {
+      bool waiting = false;
+      for (auto& [id, c] : checks) {
+        if (c.locked && c.desired) continue;
+        const auto twin = service.twins().get_twin(id);
+        c.locked = twin.reported.value("lockState", json()) == "locked";
+        c.desired = true;
+        for (const auto& [name, value] : desired.items())
+          c.desired = c.desired && twin.desired.value(name, json()) == value && twin.reported.value(name, json()) == value;
+        waiting = waiting || ((!c.locked || !c.desired) && c.problems.empty());
+      }
+      if (!waiting || steady::now() >= twin_deadline) break;
+      std::this_thread::sleep_for(200ms);
+    }
+
+    std::size_t locked = 0, with_desired = 0;
+    std::vector<std::string> failed;
+    for (auto& [id, c] : checks) {
+      locked += c.locked;
+      with_desired += c.desired;
+      if (!c.locked) c.problems.push_back("its twin does not report lockState \"locked\"");
+      if (!c.desired) c.problems.push_back("its twin does not report the desired " + desired.dump());
+      if (!c.problems.empty()) {
+        std::string line = id + ":";
+        for (std::size_t i = 0; i < c.problems.size(); ++i) line += (i ? "; " : " ") + c.problems[i];
+        failed.push_back(line);
+      }
+    }
+
+    out << "\nSummary (" << locks.size() << " locks, " << o.query_condition << ", " << elapsed() << ")\n";
+    out << "  " << std::left << std::setw(8) << "job" << std::setw(11) << "status" << std::right << std::setw(8) << "devices"
+        << std::setw(11) << "succeeded" << std::setw(8) << "failed" << std::setw(10) << "duration" << "  id\n";
+    for (const auto& job : runs) {
+      const auto& s = job.job.statistics;
+      out << "  " << std::left << std::setw(8) << job.label << std::setw(11) << to_string(job.job.status) << std::right << std::setw(8)
+          << s.device_count << std::setw(11) << s.succeeded_count << std::setw(8) << s.failed_count << std::setw(10)
+          << duration_of(job.job) << "  " << job.job_id << "\n";
+    }
+    out << "  locks reporting lockState \"locked\":      " << locked << "/" << locks.size() << "\n"
+        << "  locks reporting desired " << desired.dump() << ": " << with_desired << "/" << locks.size() << "\n";
+    if (failed.empty()) {
+      out << "\nEvery lock is locked and reports " << desired.dump() << "." << std::endl;
+      return demo_ok;
+    }
+    out << "\n" << failed.size() << " device(s) failed:\n";
+    for (const auto& line : failed) out << "  " << line << "\n";
+    out << std::flush;
+    return demo_device_failed;
+  } catch (const svc::iothub_error& e) {
+    err << "mockhub demo: the hub refused a request: " << e.what() << std::endl;
+    return demo_hub_error;
+  } catch (const svc::network_error& e) {
+    err << "mockhub demo: " << e.what() << std::endl;
+    return demo_hub_error;
   }
-  return 0;
 }
 
 void add_demo_command(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<demo_options>();
-  auto* demo = app.add_subcommand("demo", "Walk the tutorial's door locks through the hub core (in memory, virtual clock)");
-  demo->add_option("--devices", options->devices, "How many door locks to register")->check(CLI::Range(1, 1000));
-  demo->add_option("--seed", options->seed, "Seed for generated keys and etags");
-  demo->callback([options, &exit_code] { exit_code = run_demo(*options, std::cout); });
+  auto* demo = app.add_subcommand("demo",
+                                  "The tutorial end to end on a fresh hub: door locks connect, a twin job and a lockDoor job "
+                                  "run a few seconds later, then a summary");
+  demo->add_option("--fleet", options->fleet, "Fleet fixture (docs/fleet-format.md); default fixtures/fleets/door-locks.json")
+      ->check(CLI::ExistingFile);
+  auto devices = std::make_shared<std::optional<std::size_t>>();
+  demo->add_option("--devices", *devices,
+                   "Scale the fixture's first group (the locks) to N devices; 0: the fixture as it is. Default: 10 with the "
+                   "default fixture, 0 with --fleet")
+      ->check(CLI::Range(0, 2000));
+  auto twin_delay = std::make_shared<int>(static_cast<int>(options->twin_delay.count()));
+  auto method_delay = std::make_shared<int>(static_cast<int>(options->method_delay.count()));
+  demo->add_option("--twin-delay", *twin_delay, "Seconds until the twin job starts")->check(CLI::Range(0, 600))->capture_default_str();
+  demo->add_option("--method-delay", *method_delay, "Seconds until the lockDoor job starts")->check(CLI::Range(0, 600))->capture_default_str();
+  demo->add_option("-q,--query", options->query_condition, "The locks: a WHERE clause without WHERE")->capture_default_str();
+  auto progress = std::make_shared<std::string>("auto");
+  demo->add_option("--progress", *progress, "bars (redrawn), lines (one per change), or auto: bars on a terminal")
+      ->check(CLI::IsMember({"auto", "bars", "lines"}))
+      ->capture_default_str();
+  demo->callback([options, devices, twin_delay, method_delay, progress, &exit_code] {
+    demo_options o = *options;
+    if (*devices) o.devices = **devices == 0 ? std::nullopt : std::optional<std::size_t>(**devices);
+    else if (!o.fleet.empty()) o.devices = std::nullopt;
+    o.twin_delay = std::chrono::seconds(*twin_delay);
+    o.method_delay = std::chrono::seconds(*method_delay);
+    o.progress_bars = *progress == "auto" ? ::isatty(STDOUT_FILENO) == 1 : *progress == "bars";
+    exit_code = run_demo(o, std::cout, std::cerr);
+  });
 }
 
 }  // namespace mockhub::server

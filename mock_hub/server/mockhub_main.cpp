@@ -7,6 +7,7 @@
 
 #include "admin/admin_commands.hpp"
 #include "demo.hpp"
+#include "fleet_command.hpp"
 #include "hub_commands.hpp"
 #include "replay_command.hpp"
 
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   mockhub::server::add_stop_command(app, exit_code);
   mockhub::server::add_run_command(app, exit_code);
   mockhub::server::add_demo_command(app, exit_code);
+  mockhub::server::add_fleet_command(app, exit_code);
 
   add_replay_command(app, exit_code);
   mockhub::server::add_admin_commands(app, exit_code);

@@ -22,8 +22,8 @@ TEST_CASE("A fleet of a few hundred devices connects on one thread and acts out 
     "behaviours": {
       "lock": {
         "methods": {
-          "lockDoor": {"status": 200, "payload": {"locked": true}, "latency_ms": {"uniform": [0, 20]}},
-          "jam": {"failure_rate": 1.0, "failure_status": 503},
+          "lockDoor": {"status": 200, "payload": {"locked": true}, "latency_ms": {"uniform": [0, 20]}, "reports": {"lockState": "locked"}},
+          "jam": {"failure_rate": 1.0, "failure_status": 503, "reports": {"jammed": true}},
           "*": {"status": 404, "payload": {"message": "unknown"}}
         },
         "desired_echo": true
@@ -89,8 +89,12 @@ TEST_CASE("A fleet of a few hundred devices connects on one thread and acts out 
   REQUIRE(std::holds_alternative<core::method_result>(lock0));
   CHECK(std::get<core::method_result>(lock0).status == 200);
   CHECK(std::get<core::method_result>(lock0).payload == json{{"locked", true}});
+  // `reports` went out before the answer, so the twin has it once the method returned.
+  CHECK(hub.call([](core::hub& h) { return h.device_get_twin("lock-0000"); }).at("reported").value("lockState", "") == "locked");
   const auto jam = hub.invoke("lock-0001", "jam");
   CHECK(std::get<core::method_result>(jam).status == 503);
+  // A failure draw reports nothing.
+  CHECK_FALSE(hub.call([](core::hub& h) { return h.device_get_twin("lock-0001"); }).at("reported").contains("jammed"));
   const auto other = hub.invoke("lock-0002", "open");
   CHECK(std::get<core::method_result>(other).status == 404);
 

@@ -12,7 +12,8 @@ TEST_CASE("A fleet fixture expands groups and reads behaviours", "[device][fleet
     "behaviours": {
       "lock": {
         "methods": {
-          "lockDoor": {"status": 200, "payload": {"locked": true}, "latency_ms": {"uniform": [5, 50]}, "failure_rate": 0.1},
+          "lockDoor": {"status": 200, "payload": {"locked": true}, "latency_ms": {"uniform": [5, 50]}, "failure_rate": 0.1,
+                       "reports": {"lockState": "locked"}},
           "reboot": {"never_answers": true},
           "*": {"status": 404}
         },
@@ -36,7 +37,9 @@ TEST_CASE("A fleet fixture expands groups and reads behaviours", "[device][fleet
   const auto* b = f.behaviour_of(f.devices[2]);
   REQUIRE(b);
   CHECK(b->methods.at("lockDoor").failure_rate == Approx(0.1));
+  CHECK(b->methods.at("lockDoor").reports == json{{"lockState", "locked"}});
   CHECK(b->methods.at("reboot").never_answers);
+  CHECK(b->methods.at("reboot").reports == json::object());
   CHECK(b->reported_updates->counter_property == "seq");
   CHECK(b->churn->offline_for.a == 5000);
   CHECK(b->desired_echo);
@@ -54,6 +57,7 @@ TEST_CASE("A malformed fleet fixture names the path of the problem", "[device][f
       {R"({"behaviours": {"b": {"methods": {"m": {"latency_ms": {"uniform": [5, 1]}}}}}})", "needs min <= max"},
       {R"({"behaviours": {"b": {"churn": {"connected_ms": 5}}}})", "needs connected_ms and offline_ms"},
       {R"({"groups": [{"prefix": "x"}]})", "$.groups[0].count"},
+      {R"({"behaviours": {"b": {"methods": {"m": {"reports": "locked"}}}}})", "$.behaviours.b.methods.m.reports: must be an object"},
   }));
   CAPTURE(text);
   REQUIRE_THROWS_AS(fleet_fixture::parse(json::parse(text)), fixture_error);

@@ -3,13 +3,7 @@
 // answering over MQTT. Its exit code says whether every device did its part.
 #include <catch2/catch.hpp>
 
-#include <sys/wait.h>
-
-#include <fstream>
-#include <sstream>
-
-#include "integration/temp_dir.hpp"
-#include "mock_hub/server/child_process.hpp"
+#include "integration/run_program.hpp"
 #include "service_fixture.hpp"
 
 using namespace mockhub;
@@ -18,10 +12,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct run_result {
-  int exit_code = -1;
-  std::string output;
-};
+using test::run_result;
 
 struct example_fixture : test::service_fixture {
   test::temp_dir dir;
@@ -33,23 +24,7 @@ struct example_fixture : test::service_fixture {
             "https://127.0.0.1:" + std::to_string(hub.https_port()), "--ca-file", hub.ca_file().string()};
   }
 
-  run_result run(std::vector<std::string> arguments) {
-    const auto log = dir / "job_scheduler.log";
-    auto child = server::child_process::spawn({.program = MOCKHUB_JOB_SCHEDULER, .arguments = std::move(arguments), .output_file = log});
-    const bool exited = child.wait_for_exit(120s);
-    if (!exited) child.terminate(5s);
-    std::ifstream in(log);
-    std::stringstream text;
-    text << in.rdbuf();
-    run_result r;
-    r.output = text.str();
-    INFO(r.output);
-    REQUIRE(exited);
-    REQUIRE(child.wait_status());
-    REQUIRE(WIFEXITED(*child.wait_status()));
-    r.exit_code = WEXITSTATUS(*child.wait_status());
-    return r;
-  }
+  run_result run(std::vector<std::string> arguments) { return test::run_program(dir, MOCKHUB_JOB_SCHEDULER, std::move(arguments)); }
 };
 
 std::vector<std::string> plus(std::vector<std::string> a, const std::vector<std::string>& b) {

@@ -42,6 +42,9 @@ struct method_behaviour {
   nlohmann::json failure_payload = {{"message", "simulated failure"}};
   bool never_answers = false;   ///< the hub times out (504101)
   bool echo_payload = false;    ///< answer with the request's payload
+  /// Reported properties the device sends before a successful answer (not after a failure
+  /// draw), e.g. `{"lockState": "locked"}`; empty: none.
+  nlohmann::json reports = nlohmann::json::object();
 };
 
 struct reported_behaviour {

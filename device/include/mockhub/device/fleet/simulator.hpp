@@ -101,6 +101,8 @@ class fleet_simulator {
   void connect_next();
   void connect_device(std::size_t index);
   void schedule_reported(sim_device& d);
+  /// Sends a reported patch, counting it and emitting reported_acked/failed with `source`.
+  void report(sim_device& d, nlohmann::json patch, const char* source);
   void schedule_telemetry(sim_device& d);
   void schedule_churn(sim_device& d);
   void emit(fleet_event::kind k, std::size_t device, std::string detail = {});
