@@ -185,8 +185,10 @@ running_hub launch(const hub_command_options& o, const fs::path& data_dir, const
   return hub;
 }
 
-// What `start` prints once the hub accepts (also the answer of `start --detach`).
-std::string summary(const hub_state& s, const fs::path& data_dir) {
+// What `start` prints once the hub accepts (also the answer of `start --detach`): a summary for
+// people, or with `--output json` the hub.json document.
+std::string summary(const hub_state& s, const fs::path& data_dir, const std::string& format) {
+  if (format == "json") return nlohmann::json(s).dump(2) + "\n";
   std::ostringstream out;
   out << "mockhub is running (pid " << s.pid << ", data dir " << data_dir.string() << ")\n\n";
   out << "Service connection string:\n  " << s.service_connection_string << "\n\n";
@@ -240,7 +242,7 @@ int serve(const hub_command_options& o, const fs::path& data_dir, int ready_fd) 
     if (ready_fd >= 0) ::close(ready_fd);
     return 1;
   }
-  const std::string text = summary(hub.state, data_dir);
+  const std::string text = summary(hub.state, data_dir, o.output);
   std::cout << text << std::flush;
   if (ready_fd >= 0) {
     write_all(ready_fd, text);
@@ -548,6 +550,9 @@ void add_start_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   add_hub_options(*cmd, *o, true);
   cmd->add_flag("--detach", *detached, "Return once the hub accepts, leaving it running; stop it with `mockhub stop`");
+  cmd->add_option("-o,--output", o->output, "What to print once the hub accepts: table (for people) or json (hub.json)")
+      ->check(CLI::IsMember({"json", "table"}))
+      ->capture_default_str();
   cmd->callback([o, detached, &exit_code] { exit_code = start_command(*o, *detached); });
 }
 

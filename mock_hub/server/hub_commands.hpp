@@ -35,6 +35,7 @@ struct hub_command_options {
   bool no_tls = false;
   std::filesystem::path record{};
   std::string log_level = "info";
+  std::string output = "table";  // start: what it prints once the hub accepts (table or json)
 };
 
 /// `mockhub start`, `mockhub stop`, `mockhub run`; each callback sets `exit_code`.

@@ -1,6 +1,6 @@
 // `mockhub c2d-message send` and the service library's extension_client, against a stand-in for
-// mockhub's REST extension (/_mockhub/...): the requests they send and how they read answers.
-// Against a real hub these endpoints arrive with the `cli` helper's REST extension.
+// mockhub's REST extension (/_mockhub/...): the requests they send and how they read answers; and
+// c2d-message send against a whole hub (the extension itself is tested in tests/rest).
 #include <catch2/catch.hpp>
 
 #include <httplib.h>
@@ -167,4 +167,17 @@ TEST_CASE("extension_client: the requests of every extension endpoint and the an
   const auto error = test::hub_error_of([&] { ext.inject_fault("ghost", "disconnect"); });
   CHECK(error.http_status() == 404);
   CHECK(error.error_code() == 404001);
+}
+
+TEST_CASE_METHOD(test::admin_fixture, "c2d-message send queues a message in a real hub", "[admin][c2d]") {
+  register_device("lock1", {{"building", 43}});
+  const auto sent = run({"c2d-message", "send", "-d", "lock1", "--data", "unlock now", "--props", "a=1", "--mid", "m-1"});
+  REQUIRE(sent.exit_code == 0);
+  CHECK(sent.json() == json{{"messageId", "m-1"}});
+  CHECK(client->registry().get_device("lock1").cloud_to_device_message_count == 1);
+
+  const auto unknown = run({"c2d-message", "send", "-d", "ghost", "--data", "x"});
+  CHECK(unknown.exit_code == 1);
+  CHECK_THAT(unknown.err, Catch::Contains("404 404001 DeviceNotFound"));
+  CHECK(client->registry().get_device("lock1").cloud_to_device_message_count == 1);
 }

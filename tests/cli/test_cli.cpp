@@ -305,6 +305,21 @@ TEST_CASE("start --detach writes hub.json, a second start is refused, stop remov
   CHECK(again.output == "mockhub stop: no hub runs in " + data_dir.string() + " (no hub.json)\n");
 }
 
+TEST_CASE("start --output json prints hub.json", "[cli][start]") {
+  scratch_dir scratch;
+  const auto data_dir = scratch.path / "hub";
+  const auto started = run_mockhub(
+      std::vector<std::string>{"start", "--detach", "--data-dir", data_dir.string(), "--output", "json", "--no-tls"} + ephemeral,
+      scratch.path);
+  INFO(started.output);
+  REQUIRE(started.status == 0);
+  const auto state = mockhub::server::read_hub_state(data_dir);
+  REQUIRE(state);
+  CHECK(json::parse(started.output) == json(*state));
+  CHECK(json::parse(started.output).at("rest_url") == state->rest_url);
+  CHECK(run_mockhub({"stop", "--data-dir", data_dir.string()}, scratch.path).status == 0);
+}
+
 TEST_CASE("start in the foreground serves until SIGTERM, then stops cleanly and removes hub.json", "[cli][start]") {
   scratch_dir scratch;
   const auto data_dir = scratch.path / "hub";
@@ -365,6 +380,7 @@ TEST_CASE("Bad options exit 2 and name the option", "[cli][options]") {
       row{{"start", "--tier", "X9"}, "--tier"},
       row{{"start", "--mqtt-port", "70000"}, "--mqtt-port"},
       row{{"start", "--bogus"}, "--bogus"},
+      row{{"start", "--output", "xml"}, "--output"},
       row{{"start", "--fleet", "/nonexistent/fleet.json"}, "--fleet"},
       row{{"run", "--log-level", "loud", "--", "true"}, "--log-level"},
       row{{"run"}, "command is required"},
