@@ -136,9 +136,10 @@ running_hub launch(const hub_command_options& o, const fs::path& data_dir, const
   ro.data_dir = data_dir;
   ro.host_name = o.host_name;
   ro.mqtt_port = o.mqtt_port;
-  ro.mqtts_port = o.mqtts_port;
+  // Without TLS the TLS ports (8883 and 8443 by default for start) are not served at all.
+  ro.mqtts_port = o.no_tls ? 0 : o.mqtts_port;
   ro.rest_port = o.rest_port;
-  ro.https_port = o.https_port;
+  ro.https_port = o.no_tls ? 0 : o.https_port;
   ro.tls = !o.no_tls;
   ro.virtual_time = o.virtual_clock;
   ro.seed = o.seed;

@@ -48,7 +48,8 @@ TEST_CASE("job create --wait runs a twin job to completion with a line per chang
     CHECK(f.run({"job", "list", "--job-status", "completed"}).json() == json::array({job}));
     const auto table = f.run({"job", "show", "-j", "floor3", "-o", "table"});
     CHECK(table.out.starts_with("JobId   Type                Status     StartTime"));
-    CHECK(table.out.find("\nfloor3  scheduleUpdateTwin  completed  ") != std::string::npos);
+    CHECK(table.out.find("\nfloor3  scheduleUpdateTwin  completed  " + job["startTime"].get<std::string>() + "  " +
+                         job["endTime"].get<std::string>() + "  2  ") != std::string::npos);
   }
   SECTION("cancelling a finished job is 412003") {
     const auto cancel = f.run({"job", "cancel", "-j", "floor3"});

@@ -305,18 +305,22 @@ TEST_CASE("start --detach writes hub.json, a second start is refused, stop remov
   CHECK(again.output == "mockhub stop: no hub runs in " + data_dir.string() + " (no hub.json)\n");
 }
 
-TEST_CASE("start --output json prints hub.json", "[cli][start]") {
+TEST_CASE("start --output json prints hub.json; --no-tls serves no TLS port", "[cli][start]") {
   scratch_dir scratch;
   const auto data_dir = scratch.path / "hub";
-  const auto started = run_mockhub(
-      std::vector<std::string>{"start", "--detach", "--data-dir", data_dir.string(), "--output", "json", "--no-tls"} + ephemeral,
-      scratch.path);
+  // --no-tls with start's default TLS ports (8883, 8443) set: they are simply not served.
+  const auto started = run_mockhub(std::vector<std::string>{"start", "--detach", "--data-dir", data_dir.string(), "--output", "json",
+                                                            "--no-tls", "--mqtt-port", "0", "--rest-port", "0"},
+                                   scratch.path);
   INFO(started.output);
   REQUIRE(started.status == 0);
   const auto state = mockhub::server::read_hub_state(data_dir);
   REQUIRE(state);
   CHECK(json::parse(started.output) == json(*state));
   CHECK(json::parse(started.output).at("rest_url") == state->rest_url);
+  CHECK_FALSE(state->mqtts_port);
+  CHECK_FALSE(state->https_url);
+  CHECK_FALSE(state->ca_file);
   CHECK(run_mockhub({"stop", "--data-dir", data_dir.string()}, scratch.path).status == 0);
 }
 

@@ -147,8 +147,8 @@ const std::vector<column> twin_columns = {
 
 const std::vector<column> job_columns = {
     {"JobId", "/jobId"},         {"Type", "/type"},
-    {"Status", "/status"},       {"StartTime", "/startTimeUtc"},
-    {"EndTime", "/endTimeUtc"},  {"Devices", "/deviceJobStatistics/deviceCount"},
+    {"Status", "/status"},       {"StartTime", "/startTime"},
+    {"EndTime", "/endTime"},  {"Devices", "/deviceJobStatistics/deviceCount"},
     {"Succeeded", "/deviceJobStatistics/succeededCount"}, {"Failed", "/deviceJobStatistics/failedCount"},
     {"Pending", "/deviceJobStatistics/pendingCount"},     {"Running", "/deviceJobStatistics/runningCount"}};
 
