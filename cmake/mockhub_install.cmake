@@ -63,6 +63,9 @@ install(TARGETS mockhub EXPORT mockhubTargets RUNTIME DESTINATION ${CMAKE_INSTAL
 # Always lib/mockhub (not CMAKE_INSTALL_LIBDIR, which is lib/<multiarch> under /usr): the path
 # mock_hub/server/CMakeLists.txt gives hub_runtime.
 install(TARGETS mockhub_broker_plugin LIBRARY DESTINATION lib/mockhub)
+# The fixtures (fleets, golden traces): `mockhub demo` finds its door locks in
+# <prefix>/share/mockhub/fixtures, next to <prefix>/bin/mockhub.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/fixtures/ DESTINATION share/mockhub/fixtures)
 
 # Public headers: <mockhub/device/...>, <mockhub/harness/...>, "service/..." (as in the build tree).
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/device/include/ ${PROJECT_SOURCE_DIR}/harness/include/

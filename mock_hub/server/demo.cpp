@@ -132,10 +132,22 @@ struct lock_check {
   std::vector<std::string> problems;
 };
 
+// The door-lock fixture of an installed mockhub (<prefix>/share/mockhub/fixtures, beside
+// <prefix>/bin/mockhub), else the source tree's this build was made from.
+std::filesystem::path default_fleet_file() {
+  const std::filesystem::path relative = "fleets/door-locks.json";
+  std::error_code ec;
+  if (const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec); !ec) {
+    const auto installed = exe.parent_path().parent_path() / "share" / "mockhub" / "fixtures" / relative;
+    if (std::filesystem::is_regular_file(installed, ec)) return installed;
+  }
+  return std::filesystem::path(MOCKHUB_FIXTURES_DIR) / relative;
+}
+
 }  // namespace
 
 int run_demo(const demo_options& o, std::ostream& out, std::ostream& err) {
-  const std::filesystem::path fixture_file = o.fleet.empty() ? std::filesystem::path(MOCKHUB_FIXTURES_DIR) / "fleets/door-locks.json" : o.fleet;
+  const std::filesystem::path fixture_file = o.fleet.empty() ? default_fleet_file() : o.fleet;
   fleet::fleet_fixture fixture;
   try {
     fixture = load_fixture(o, fixture_file);
@@ -336,7 +348,7 @@ void add_demo_command(CLI::App& app, int& exit_code) {
   auto* demo = app.add_subcommand("demo",
                                   "The tutorial end to end on a fresh hub: door locks connect, a twin job and a lockDoor job "
                                   "run a few seconds later, then a summary");
-  demo->add_option("--fleet", options->fleet, "Fleet fixture (docs/fleet-format.md); default fixtures/fleets/door-locks.json")
+  demo->add_option("--fleet", options->fleet, "Fleet fixture (docs/fleet-format.md); default fleets/door-locks.json of the installed fixtures (share/mockhub/fixtures) or the source tree")
       ->check(CLI::ExistingFile);
   auto devices = std::make_shared<std::optional<std::size_t>>();
   demo->add_option("--devices", *devices,
