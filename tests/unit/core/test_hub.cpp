@@ -312,10 +312,13 @@ TEST_CASE_METHOD(hub_fixture, "Reset deletes every device and job, ending calls 
   const auto owner_key = hb.policies().find("iothubowner")->primary_key;
   const auto before = clk.now();
 
+  REQUIRE(hb.query("SELECT * FROM devices.jobs").items.size() == 1);  // dev1's record of "now"
   {
     REQUIRE_CALL(channel, disconnect("dev1"));  // only the connected device
     hb.reset();
   }
+  CHECK(hb.query("SELECT * FROM devices.jobs").items.empty());
+  CHECK(hb.query("SELECT * FROM devices").items.empty());
   CHECK(hb.registry().find("dev1") == nullptr);
   CHECK(hb.registry().find("dev2") == nullptr);
   CHECK_FALSE(hb.sessions().is_connected("dev1"));
