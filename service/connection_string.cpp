@@ -2,18 +2,11 @@
 
 #include <stdexcept>
 
+#include "mock_hub/core/ascii.hpp"
+
 namespace mockhub::service {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -37,13 +30,13 @@ service_connection_string service_connection_string::parse(std::string_view text
                                   "' is not a Name=value pair");
     const std::string_view name = trim(pair.substr(0, eq));
     const std::string value(trim(pair.substr(eq + 1)));
-    if (iequals(name, "HostName")) {
+    if (core::iequals(name, "HostName")) {
       c.host_name = value;
       has_host = true;
-    } else if (iequals(name, "SharedAccessKeyName")) {
+    } else if (core::iequals(name, "SharedAccessKeyName")) {
       c.key_name = value;
       has_name = true;
-    } else if (iequals(name, "SharedAccessKey")) {
+    } else if (core::iequals(name, "SharedAccessKey")) {
       c.key = value;
       has_key = true;
     }

@@ -3,18 +3,13 @@
 #include <algorithm>
 #include <utility>
 
+#include "ascii.hpp"
 #include "encoding.hpp"
 #include "errors.hpp"
 
 namespace mockhub::core {
 
 namespace {
-
-char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return std::ranges::equal(a, b, [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
-}
 
 std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 

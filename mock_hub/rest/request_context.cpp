@@ -1,5 +1,6 @@
 #include "request_context.hpp"
 
+#include "mock_hub/core/ascii.hpp"
 #include "mock_hub/core/errors.hpp"
 
 namespace mockhub::rest {
@@ -7,21 +8,10 @@ namespace mockhub::rest {
 namespace {
 std::optional<std::string_view> find_field(const field_list& fields, std::string_view name) {
   for (const auto& [k, v] : fields)
-    if (iequals(k, name)) return std::string_view(v);
+    if (core::iequals(k, name)) return std::string_view(v);
   return std::nullopt;
 }
 }  // namespace
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 rest_response rest_response::json(nlohmann::json body, int status) {
   rest_response r;

@@ -105,7 +105,4 @@ class request_context {
   std::function<core::time_point(core::duration)> advance_clock_;
 };
 
-/// Case-insensitive ASCII comparison (header and query parameter names, path literals).
-bool iequals(std::string_view a, std::string_view b) noexcept;
-
 }  // namespace mockhub::rest

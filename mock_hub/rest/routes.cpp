@@ -4,6 +4,7 @@
 
 #include "extension_handlers.hpp"
 #include "handlers.hpp"
+#include "mock_hub/core/ascii.hpp"
 #include "mock_hub/core/encoding.hpp"
 #include "mock_hub/core/errors.hpp"
 
@@ -123,7 +124,7 @@ bool matches(const route& r, const std::vector<std::string_view>& path, field_li
         throw core::errors::argument_invalid("The path segment '" + std::string(path[i]) +
                                              "' holds a malformed percent escape.");
       found.emplace_back(std::string(pattern[i].substr(1, pattern[i].size() - 2)), *decoded);
-    } else if (!iequals(pattern[i], path[i])) {
+    } else if (!core::iequals(pattern[i], path[i])) {
       return false;
     }
   }

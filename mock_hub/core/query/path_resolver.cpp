@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "lexer.hpp"
+#include "mock_hub/core/ascii.hpp"
 
 namespace mockhub::core::query {
 namespace {
@@ -14,17 +15,6 @@ struct schema {
   std::vector<schema> children = {};
   bool open = false;
 };
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 // The twin as `GET /twins/{id}` returns it (reference section 3.1).
 const schema& twin_schema() {
