@@ -3,12 +3,15 @@
 #include <httplib.h>
 
 #include <strings.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "api_version.hpp"
 #include "error_response.hpp"
@@ -71,6 +74,18 @@ bool is_blank(std::string_view text) {
 
 struct too_deep {};
 
+// Whether the machine has an IPv6 loopback to listen on (containers may have none).
+bool ipv6_loopback_available() {
+  const int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  a.sin6_addr = in6addr_loopback;
+  const bool ok = ::bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
 // Debian's httplib 0.11.4 listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, compiled into
 // the library): with dozens of callers connecting at once the accept queue overflows and some
 // connections die before their first answer. Calling listen() again on the bound socket widens
@@ -80,10 +95,24 @@ class wide_backlog : public base {
  public:
   using base::base;
   void widen_backlog(int backlog) { ::listen(this->svr_sock_, backlog); }
+  // Closes a socket bound but never listened on (httplib closes it only when listen() ends).
+  void unbind() {
+    const auto sock = this->svr_sock_.exchange(INVALID_SOCKET);
+    if (sock != INVALID_SOCKET) ::close(sock);
+  }
 };
 using http_server = wide_backlog<httplib::Server>;
 using https_server = wide_backlog<httplib::SSLServer>;
 constexpr int listen_backlog = 1024;
+
+void widen_backlog(httplib::Server& s) {
+  if (auto* h = dynamic_cast<http_server*>(&s)) h->widen_backlog(listen_backlog);
+  if (auto* h = dynamic_cast<https_server*>(&s)) h->widen_backlog(listen_backlog);
+}
+void unbind(httplib::Server& s) {
+  if (auto* h = dynamic_cast<http_server*>(&s)) h->unbind();
+  if (auto* h = dynamic_cast<https_server*>(&s)) h->unbind();
+}
 
 json parse_body(const std::string& text) {
   try {
@@ -112,85 +141,123 @@ class rest_server::impl {
   ~impl() { stop(); }
 
   void start() {
-    if (http_) return;
+    if (!listeners_.empty()) return;
+    const bool ipv6 = options_.listen_ipv6 && options_.bind_address == "127.0.0.1" && ipv6_loopback_available();
+    // An ephemeral port free on 127.0.0.1 may be taken on ::1: choose again (bounded).
+    for (int attempt = 0; listeners_.empty(); ++attempt) {
+      auto primary = make_server();
+      int bound = -1;
+      if (options_.port == 0) {
+        bound = primary->bind_to_any_port(options_.bind_address);
+      } else if (primary->bind_to_port(options_.bind_address, options_.port)) {
+        bound = options_.port;
+      }
+      if (bound <= 0)
+        throw rest_server_error("mockhub REST: cannot listen on " + options_.bind_address + ":" +
+                                std::to_string(options_.port));
+      std::unique_ptr<httplib::Server> v6;
+      if (ipv6) {
+        v6 = make_server();
+        if (!v6->bind_to_port("::1", bound)) {
+          unbind(*primary);
+          if (options_.port == 0 && attempt < 50) continue;
+          throw rest_server_error("mockhub REST: cannot listen on [::1]:" + std::to_string(bound) +
+                                  " (the port is taken on the IPv6 loopback)");
+        }
+      }
+      port_ = static_cast<std::uint16_t>(bound);
+      listeners_.push_back(std::make_unique<listener>(std::move(primary)));
+      if (v6) listeners_.push_back(std::make_unique<listener>(std::move(v6)));
+    }
+    for (auto& l : listeners_) {
+      widen_backlog(*l->server);
+      l->thread = std::thread([l = l.get()] {
+        l->server->listen_after_bind();
+        l->done = true;
+      });
+    }
+    // stop() is only effective once the accept loop runs; connections made before that wait
+    // in the listen backlog, so this wait is short and never misses a client.
+    for (auto& l : listeners_) {
+      while (!l->server->is_running() && !l->done) std::this_thread::yield();
+      if (!l->server->is_running()) {
+        stop();
+        throw rest_server_error("mockhub REST: the server on " + options_.bind_address + ":" + std::to_string(port_) +
+                                " stopped as it started");
+      }
+    }
+  }
+
+  void stop() {
+    if (listeners_.empty()) return;
+    calls_.cancel_all();
+    for (auto& l : listeners_) l->server->stop();
+    for (auto& l : listeners_)
+      if (l->thread.joinable()) l->thread.join();
+    listeners_.clear();
+  }
+
+  std::uint16_t port() const noexcept { return port_; }
+  bool listening_ipv6() const noexcept { return listeners_.size() > 1; }
+  const rest_server_options& options() const noexcept { return options_; }
+
+ private:
+  // One httplib server, configured to route everything to handle(); not yet bound.
+  std::unique_ptr<httplib::Server> make_server() {
+    std::unique_ptr<httplib::Server> http;
     if (options_.tls) {
       const auto cert = options_.tls->certificate.string();
       const auto key = options_.tls->private_key.string();
       auto https = std::make_unique<https_server>(cert.c_str(), key.c_str());
       if (!https->is_valid())
         throw rest_server_error("mockhub REST: cannot load the TLS certificate " + cert + " or its key " + key);
-      http_ = std::move(https);
+      http = std::move(https);
     } else {
-      http_ = std::make_unique<http_server>();
+      http = std::make_unique<http_server>();
     }
     const std::size_t threads = options_.threads == 0 ? 1 : options_.threads;
-    http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    http_->set_payload_max_length(options_.max_body_bytes);
-    http_->set_keep_alive_max_count(1000);
-    http_->set_tcp_nodelay(true);
+    http->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    http->set_payload_max_length(options_.max_body_bytes);
+    http->set_keep_alive_max_count(1000);
+    http->set_tcp_nodelay(true);
+    // httplib's default sets SO_REUSEPORT, with which a second server of the same user binds a
+    // port that is already in use and shares its connections; SO_REUSEADDR alone refuses it.
+    http->set_socket_options([](socket_t sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
 
     // Every method, every path: routing is ours (on the raw target, so that %2F stays in an id).
     const std::string any = "[\\s\\S]*";
     const auto h = [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); };
-    http_->Get(any, h).Post(any, h).Put(any, h).Patch(any, h).Delete(any, h).Options(any, h);
+    http->Get(any, h).Post(any, h).Put(any, h).Patch(any, h).Delete(any, h).Options(any, h);
     // What httplib answers by itself (no route for a method, a body over the limit, a request it
     // cannot parse) still gets the hub's error shape.
-    http_->set_error_handler(httplib::Server::HandlerWithResponse(
+    http->set_error_handler(httplib::Server::HandlerWithResponse(
         [this](const httplib::Request& req, httplib::Response& res) {
           if (res.has_header("x-ms-request-id")) return httplib::Server::HandlerResponse::Unhandled;
           render_protocol_error(req, res);
           return httplib::Server::HandlerResponse::Handled;
         }));
-    http_->set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    http->set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
       const std::string request_id = ids_.next();
       res.headers.clear();
       write(error_response(core_errors::server_error("The hub failed to serve the request."), request_id,
                            core::time_point{}),
             res, request_id);
     });
-
-    int bound = -1;
-    if (options_.port == 0) {
-      bound = http_->bind_to_any_port(options_.bind_address);
-    } else if (http_->bind_to_port(options_.bind_address, options_.port)) {
-      bound = options_.port;
-    }
-    if (bound <= 0) {
-      http_.reset();
-      throw rest_server_error("mockhub REST: cannot listen on " + options_.bind_address + ":" +
-                              std::to_string(options_.port));
-    }
-    port_ = static_cast<std::uint16_t>(bound);
-    if (auto* s = dynamic_cast<http_server*>(http_.get())) s->widen_backlog(listen_backlog);
-    if (auto* s = dynamic_cast<https_server*>(http_.get())) s->widen_backlog(listen_backlog);
-    listen_done_ = false;
-    listener_ = std::thread([this] {
-      http_->listen_after_bind();
-      listen_done_ = true;
-    });
-    // stop() is only effective once the accept loop runs; connections made before that wait
-    // in the listen backlog, so this wait is short and never misses a client.
-    while (!http_->is_running() && !listen_done_) std::this_thread::yield();
-    if (!http_->is_running()) {
-      listener_.join();
-      http_.reset();
-      throw rest_server_error("mockhub REST: the server on " + options_.bind_address + ":" + std::to_string(port_) +
-                              " stopped as it started");
-    }
+    return http;
   }
 
-  void stop() {
-    if (!http_) return;
-    calls_.cancel_all();
-    http_->stop();
-    if (listener_.joinable()) listener_.join();
-    http_.reset();
-  }
+  // One httplib server per address (an httplib server listens on one socket), each with its
+  // accept thread; all of them serve through this impl.
+  struct listener {
+    explicit listener(std::unique_ptr<httplib::Server> s) : server(std::move(s)) {}
+    std::unique_ptr<httplib::Server> server;
+    std::thread thread;
+    std::atomic<bool> done{false};
+  };
 
-  std::uint16_t port() const noexcept { return port_; }
-  const rest_server_options& options() const noexcept { return options_; }
-
- private:
   // The hub's time, for error timestamps; the system clock once the executor has stopped.
   core::time_point hub_time() {
     try {
@@ -338,9 +405,7 @@ class rest_server::impl {
   core::hub& hub_;
   pending_calls calls_;
   request_ids ids_;
-  std::unique_ptr<httplib::Server> http_;
-  std::thread listener_;
-  std::atomic<bool> listen_done_{false};
+  std::vector<std::unique_ptr<listener>> listeners_;
   std::uint16_t port_ = 0;
 };
 
@@ -353,6 +418,7 @@ void rest_server::start() { impl_->start(); }
 void rest_server::stop() { impl_->stop(); }
 std::uint16_t rest_server::port() const noexcept { return impl_->port(); }
 bool rest_server::is_tls() const noexcept { return impl_->options().tls.has_value(); }
+bool rest_server::listening_ipv6() const noexcept { return impl_->listening_ipv6(); }
 const rest_server_options& rest_server::options() const noexcept { return impl_->options(); }
 
 }  // namespace mockhub::rest

@@ -35,6 +35,10 @@ struct tls_files {
 struct rest_server_options {
   /// Loopback by default; the hub is a test double and never listens beyond the machine.
   std::string bind_address = "127.0.0.1";
+  /// With bind_address 127.0.0.1: also listen on ::1, on the same port, when the machine has an
+  /// IPv6 loopback, so that clients resolving `localhost` to ::1 first (Node 18, or any client
+  /// that tries only the first address) reach the hub too, as they reach its MQTT listeners.
+  bool listen_ipv6 = true;
   /// 0: an ephemeral port, chosen by the system (see port()).
   std::uint16_t port = 0;
   /// Serve HTTPS with these files instead of plain HTTP.
@@ -75,7 +79,8 @@ class rest_server {
   rest_server& operator=(const rest_server&) = delete;
 
   /// Binds and starts serving; returns once connections are accepted. Throws rest_server_error
-  /// when the TLS files cannot be loaded or the address cannot be bound.
+  /// when the TLS files cannot be loaded or the address cannot be bound (with listen_ipv6, a
+  /// fixed port taken on ::1 too; an ephemeral port is chosen again until both addresses bind).
   void start();
   /// Stops accepting, ends waits for direct methods (503), and joins every thread. Idempotent.
   /// Waits for requests in progress; an idle keep-alive connection can delay it by up to 5 s.
@@ -84,6 +89,8 @@ class rest_server {
   /// The port it listens on (after start()).
   std::uint16_t port() const noexcept;
   bool is_tls() const noexcept;
+  /// Whether it also listens on ::1 (same port), after start().
+  bool listening_ipv6() const noexcept;
   const rest_server_options& options() const noexcept;
 
  private:

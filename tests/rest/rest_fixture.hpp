@@ -172,6 +172,7 @@ class rest_fixture {
   }
 
   std::uint16_t port() const { return server_->port(); }
+  bool listening_ipv6() const { return server_->listening_ipv6(); }
   void stop_server() { server_->stop(); }
   fake_devices& devices() { return devices_; }
   const std::string& host_name() const { return options_.host_name; }
