@@ -6,6 +6,8 @@
 
 const hub = require('../lib/hub'); // first: it says how to install the SDKs when they are missing
 const assert = require('node:assert/strict');
+const { execFile } = require('node:child_process');
+const path = require('node:path');
 const { test, after } = require('node:test');
 const { Client, Message } = require('azure-iot-device');
 const { Mqtt } = require('azure-iot-device-mqtt');
@@ -66,6 +68,33 @@ test('connects with the connection string mockhub run exports (GatewayHostName) 
   assert.equal(closed.constructor.name, 'Disconnected');
   await hub.waitFor(async () => (await identity(hub.env.deviceId)).connectionState === 'Disconnected', 5000,
                     `${hub.env.deviceId} Disconnected in the registry`);
+});
+
+// A separate Node process, as NODE_EXTRA_CA_CERTS is read once when Node starts: opens a client
+// for `connectionString` without setOptions({ca}) and without retries, and prints how it went.
+function openInChild(connectionString, extraCa) {
+  const script = `
+    const { Client } = require('azure-iot-device');
+    const { Mqtt } = require('azure-iot-device-mqtt');
+    const client = Client.fromConnectionString(process.env.CS, Mqtt);
+    client.setRetryPolicy({ shouldRetry: () => false, nextRetryTimeout: () => 0 });
+    client.open().then(
+      async (r) => { console.log(JSON.stringify({ result: r.constructor.name })); await client.close(); },
+      (e) => { console.log(JSON.stringify({ error: e.message })); });`;
+  const env = { ...process.env, CS: connectionString };
+  delete env.NODE_EXTRA_CA_CERTS;
+  if (extraCa) env.NODE_EXTRA_CA_CERTS = extraCa;
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['-e', script], { cwd: path.join(__dirname, '..'), env, timeout: 15000 },
+             (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout))));
+  });
+}
+
+test('trusts the CA from NODE_EXTRA_CA_CERTS; without the CA the certificate check fails', TIMEOUT, async () => {
+  const cs = await hub.createDevice('compat-extra-ca');
+  const [trusting, untrusting] = await Promise.all([openInChild(cs, hub.env.caFile), openInChild(cs, undefined)]);
+  assert.deepEqual(trusting, { result: 'Connected' });
+  assert.match(untrusting.error, /self[- ]signed certificate in certificate chain|unable to get local issuer certificate/);
 });
 
 test('answers lockDoor and unlockDoor invoked from the back end, payloads and statuses exact both ways', TIMEOUT, async () => {
