@@ -11,20 +11,8 @@
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
-const path = require('node:path');
 
-const compatDir = path.resolve(__dirname, '..');
-
-// Fail early and say what to do when the SDKs are not installed (a test file requires this
-// module before any SDK).
-for (const sdk of ['azure-iot-device', 'azure-iot-device-mqtt', 'azure-iothub']) {
-  try {
-    require.resolve(sdk, { paths: [compatDir] });
-  } catch {
-    throw new Error(`the official SDK '${sdk}' is not installed in ${path.join(compatDir, 'node_modules')}: ` +
-                    'run `npm ci --prefix tests/compat` from the repository root');
-  }
-}
+require('./sdks_installed'); // a test file requires this module before any SDK
 
 function required(name) {
   const value = process.env[name];
