@@ -1,0 +1,42 @@
+// The little the service compat tests need beyond the SDKs: what `mockhub run` exported, a
+// bounded wait, and a device (azure-iot-device over MQTT/TLS) to answer methods. Kept tiny: it
+// folds into ../lib/hub.js.
+'use strict';
+
+const { Client: DeviceClient } = require('azure-iot-device');
+const { Mqtt } = require('azure-iot-device-mqtt');
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run under \`mockhub run --https-port 443 -- node --test FILE\``);
+  return value;
+}
+
+const serviceConnectionString = required('IOTHUB_CONNECTION_STRING');
+const hostName = /(?:^|;)HostName=([^;]+)/.exec(serviceConnectionString)[1];
+
+/** Polls `check` (sync or async) until it returns a truthy value, which it returns; fails after `ms`. */
+async function waitFor(check, ms, what) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * Connects device `deviceId` (its primary key from the registry) with the official device SDK,
+ * through GatewayHostName=localhost:<MQTTS port>; `methods` maps method names to SDK handlers.
+ */
+async function connectDevice(deviceId, primaryKey, methods = {}) {
+  const cs = `HostName=${hostName};DeviceId=${deviceId};SharedAccessKey=${primaryKey};` +
+             `GatewayHostName=localhost:${required('MOCKHUB_MQTTS_PORT')}`;
+  const client = DeviceClient.fromConnectionString(cs, Mqtt);
+  for (const [name, handler] of Object.entries(methods)) client.onDeviceMethod(name, handler);
+  await client.open();
+  return client;
+}
+
+module.exports = { serviceConnectionString, hostName, waitFor, connectDevice };
