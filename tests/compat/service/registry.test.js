@@ -6,27 +6,10 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { Registry } = require('azure-iothub');
-const { serviceConnectionString } = require('./util');
+const { serviceConnectionString, rejection, sdkError } = require('./util');
 
 const registry = Registry.fromConnectionString(serviceConnectionString);
 const key = (n) => Buffer.alloc(32, n).toString('base64');
-
-/** What an SDK promise rejected with (fails when it resolved). */
-async function rejection(promise) {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  assert.fail('the call succeeded');
-}
-
-/** The parts of an SDK error a test compares: class, HTTP status and the hub's error body. */
-function errorOf(err) {
-  const body = JSON.parse(err.responseBody);
-  return { name: err.name, status: err.response.statusCode, message: err.message,
-           hubCode: /;errorCode:(\d+)$/.exec(body.Message)?.[1] };
-}
 
 test('Registry create, get, update, list and delete', async () => {
   const created = await registry.create({
@@ -78,24 +61,25 @@ test('Registry create, get, update, list and delete', async () => {
 });
 
 test('Registry typed errors: DeviceNotFoundError, DeviceAlreadyExistsError, ArgumentError', async () => {
-  assert.deepEqual(errorOf(await rejection(registry.get('absent'))), {
-    name: 'DeviceNotFoundError', status: 404, hubCode: '404001',
+  assert.deepEqual(sdkError(await rejection(registry.get('absent'))), {
+    name: 'DeviceNotFoundError', status: 404, hubName: 'DeviceNotFound', code: 404001,
     message: "Device 'absent' is not registered in this hub." });
-  assert.deepEqual(errorOf(await rejection(registry.delete('absent'))), {
-    name: 'DeviceNotFoundError', status: 404, hubCode: '404001',
+  assert.deepEqual(sdkError(await rejection(registry.delete('absent'))), {
+    name: 'DeviceNotFoundError', status: 404, hubName: 'DeviceNotFound', code: 404001,
     message: "Device 'absent' is not registered in this hub." });
-  assert.equal(errorOf(await rejection(registry.getTwin('absent'))).name, 'DeviceNotFoundError');
+  assert.equal(sdkError(await rejection(registry.getTwin('absent'))).name, 'DeviceNotFoundError');
 
   await registry.create({ deviceId: 'dup' });
-  assert.deepEqual(errorOf(await rejection(registry.create({ deviceId: 'dup' }))), {
-    name: 'DeviceAlreadyExistsError', status: 409, hubCode: '409001',
+  assert.deepEqual(sdkError(await rejection(registry.create({ deviceId: 'dup' }))), {
+    name: 'DeviceAlreadyExistsError', status: 409, hubName: 'DeviceAlreadyExists', code: 409001,
     message: "A device with ID 'dup' is already registered." });
 
-  const bad = errorOf(await rejection(registry.create({ deviceId: 'bad key', authentication: {
+  const bad = sdkError(await rejection(registry.create({ deviceId: 'bad key', authentication: {
     symmetricKey: { primaryKey: 'not base64!', secondaryKey: '' } } })));
   assert.equal(bad.name, 'ArgumentError');
   assert.equal(bad.status, 400);
-  assert.equal(bad.hubCode, '400004');
+  assert.equal(bad.hubName, 'ArgumentInvalid');
+  assert.equal(bad.code, 400004);
   await registry.delete('dup');
 });
 
@@ -127,10 +111,11 @@ test('Twins: getTwin, Twin.update and Registry.updateTwin with etags; a stale et
   assert.deepEqual(patched.tags, { building: 43 });
 
   // The first etag is stale now: the SDK maps the hub's 412 to InvalidEtagError.
-  const stale = errorOf(await rejection(registry.updateTwin('twin-1', { tags: { building: 44 } }, firstEtag)));
+  const stale = sdkError(await rejection(registry.updateTwin('twin-1', { tags: { building: 44 } }, firstEtag)));
   assert.equal(stale.name, 'InvalidEtagError');
   assert.equal(stale.status, 412);
-  assert.equal(stale.hubCode, '412001');
+  assert.equal(stale.hubName, 'PreconditionFailed');
+  assert.equal(stale.code, 412001);
   assert.match(stale.message, /AAAAAAAAAAE=/);
   // Twin.update with the twin's own (now stale) etag is refused the same way.
   assert.equal((await rejection(twin.update({ tags: { building: 45 } }))).name, 'InvalidEtagError');
@@ -193,10 +178,11 @@ test('Registry.createQuery pages with next and nextAsTwin, exact totals', async 
   assert.equal(count.hasMoreResults, false);
 
   // A query the hub cannot parse: ArgumentError with the hub's text.
-  const invalid = errorOf(await rejection(registry.createQuery('SELECT * FROM nowhere').next()));
+  const invalid = sdkError(await rejection(registry.createQuery('SELECT * FROM nowhere').next()));
   assert.equal(invalid.name, 'ArgumentError');
   assert.equal(invalid.status, 400);
-  assert.equal(invalid.hubCode, '400000');
+  assert.equal(invalid.hubName, 'GenericBadRequest');
+  assert.equal(invalid.code, 400000);
   assert.match(invalid.message, /^The query is invalid/);
   for (const id of ids) await registry.delete(id);
 });

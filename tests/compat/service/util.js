@@ -3,6 +3,7 @@
 // folds into ../lib/hub.js.
 'use strict';
 
+const assert = require('node:assert/strict');
 const { Client: DeviceClient } = require('azure-iot-device');
 const { Mqtt } = require('azure-iot-device-mqtt');
 
@@ -39,4 +40,23 @@ async function connectDevice(deviceId, primaryKey, methods = {}) {
   return client;
 }
 
-module.exports = { serviceConnectionString, hostName, waitFor, connectDevice };
+/** What an SDK promise rejected with (fails when it resolved). */
+async function rejection(promise) {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  assert.fail('the call succeeded');
+}
+
+/**
+ * An SDK error as the tests compare it: the SDK's error class, the HTTP status, and the hub's
+ * error name, numeric code and text from the body's `Message` (`ErrorCode:<Name>;<text>;errorCode:<n>`).
+ */
+function sdkError(err) {
+  const [, hubName, message, code] = /^ErrorCode:([^;]*);(.*);errorCode:(\d+)$/.exec(JSON.parse(err.responseBody).Message);
+  return { name: err.name, status: err.response.statusCode, hubName, code: Number(code), message };
+}
+
+module.exports = { serviceConnectionString, hostName, waitFor, connectDevice, rejection, sdkError };
