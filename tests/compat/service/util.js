@@ -6,6 +6,7 @@
 const assert = require('node:assert/strict');
 const { Client: DeviceClient } = require('azure-iot-device');
 const { Mqtt } = require('azure-iot-device-mqtt');
+const { Client: ServiceClient } = require('azure-iothub');
 
 function required(name) {
   const value = process.env[name];
@@ -15,6 +16,7 @@ function required(name) {
 
 const serviceConnectionString = required('IOTHUB_CONNECTION_STRING');
 const hostName = /(?:^|;)HostName=([^;]+)/.exec(serviceConnectionString)[1];
+const service = ServiceClient.fromConnectionString(serviceConnectionString);
 
 /** Polls `check` (sync or async) until it returns a truthy value, which it returns; fails after `ms`. */
 async function waitFor(check, ms, what) {
@@ -30,13 +32,18 @@ async function waitFor(check, ms, what) {
 /**
  * Connects device `deviceId` (its primary key from the registry) with the official device SDK,
  * through GatewayHostName=localhost:<MQTTS port>; `methods` maps method names to SDK handlers.
+ * Returns once the hub routes methods to the device.
  */
 async function connectDevice(deviceId, primaryKey, methods = {}) {
   const cs = `HostName=${hostName};DeviceId=${deviceId};SharedAccessKey=${primaryKey};` +
              `GatewayHostName=localhost:${required('MOCKHUB_MQTTS_PORT')}`;
   const client = DeviceClient.fromConnectionString(cs, Mqtt);
+  client.onDeviceMethod('ready', (request, response) => response.send(200, null, () => {}));
   for (const [name, handler] of Object.entries(methods)) client.onDeviceMethod(name, handler);
   await client.open();
+  // The SDK subscribes to methods in the background, after open() may have returned: a call
+  // with a connect timeout waits at the hub until the device's subscription is there.
+  await service.invokeDeviceMethod(deviceId, { methodName: 'ready', connectTimeoutInSeconds: 10, responseTimeoutInSeconds: 10 });
   return client;
 }
 
