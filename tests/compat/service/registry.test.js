@@ -11,7 +11,7 @@ const { serviceConnectionString, rejection, sdkError } = require('./util');
 const registry = Registry.fromConnectionString(serviceConnectionString);
 const key = (n) => Buffer.alloc(32, n).toString('base64');
 
-test('Registry create, get, update, list and delete', async () => {
+test('Registry create, get, update, list, statistics and delete', async () => {
   const created = await registry.create({
     deviceId: 'reg-1',
     authentication: { symmetricKey: { primaryKey: key(1), secondaryKey: key(2) } },
@@ -53,6 +53,9 @@ test('Registry create, get, update, list and delete', async () => {
   // `mockhub run` registered its ready device (device-1) before the test.
   const listed = (await registry.list()).responseBody.map((d) => d.deviceId).sort();
   assert.deepEqual(listed, ['device-1', 'reg-1', 'reg-2']);
+
+  assert.deepEqual((await registry.getRegistryStatistics()).responseBody,
+                   { totalDeviceCount: 3, enabledDeviceCount: 1, disabledDeviceCount: 2 });
 
   const deleted = await registry.delete('reg-1');
   assert.equal(deleted.httpResponse.statusCode, 204);
