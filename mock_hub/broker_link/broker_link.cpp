@@ -316,7 +316,7 @@ void broker_link::send_method_request(std::string_view device_id, std::string_vi
                                       const json& payload) {
   publish_to_device(device_id,
                     "$iothub/methods/POST/" + core::url_encode(method_name) + "/?$rid=" + core::url_encode(request_id),
-                    payload.is_null() ? std::string{} : payload.dump(), 0);
+                    payload.dump(), 0);  // a null payload is the text `null`: device SDKs JSON-parse any body
 }
 
 void broker_link::send_cloud_to_device(std::string_view device_id, const core::cloud_to_device_message& message) {

@@ -141,7 +141,10 @@ bool is_extension(const route& r) noexcept { return r.pattern.starts_with(extens
 
 route_match match_route(std::string_view method, std::string_view path) {
   route_match m;
-  const auto parts = segments(path);
+  auto parts = segments(path);
+  // One trailing slash names the same resource, as in the hub's ASP.NET routing: the Node
+  // service SDK lists devices with `GET /devices/`.
+  if (parts.size() > 1 && parts.back().empty()) parts.pop_back();
   for (const auto table : {service_routes(), extension_routes()}) {
     for (const route& r : table) {
       field_list params;

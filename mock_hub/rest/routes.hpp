@@ -43,7 +43,8 @@ struct route_match {
 
 /// Matches a request path (still percent-encoded, without the query) against both tables. Literal
 /// segments compare case-insensitively; parameters are percent-decoded (`%2F` is part of an id,
-/// `+` stays a plus). Throws hub_error 400004 ArgumentInvalid for a malformed percent escape.
+/// `+` stays a plus); one trailing slash is ignored (`/devices/` is `/devices`). Throws hub_error
+/// 400004 ArgumentInvalid for a malformed percent escape.
 route_match match_route(std::string_view method, std::string_view path);
 
 }  // namespace mockhub::rest

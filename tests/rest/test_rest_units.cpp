@@ -89,6 +89,16 @@ TEST_CASE("Routes: 42 operations, specific before general, ids decoded, literals
   m = rest::match_route("GET", "/nothing");
   CHECK_FALSE(m.found);
   CHECK(m.allowed.empty());
+  // One trailing slash is ignored (azure-iothub's Registry.list sends `GET /devices/`); two are not.
+  m = rest::match_route("GET", "/devices/");
+  REQUIRE(m.found);
+  CHECK(m.found->operation_id == "Devices_GetDevices");
+  m = rest::match_route("GET", "/twins/d1/");
+  REQUIRE(m.found);
+  CHECK(m.found->operation_id == "Devices_GetTwin");
+  CHECK(m.params[0] == std::pair<std::string, std::string>{"id", "d1"});
+  CHECK_FALSE(rest::match_route("GET", "/devices//").found);
+  CHECK_FALSE(rest::match_route("GET", "/").found);
   CHECK_THROWS_AS(rest::match_route("GET", "/devices/%G0"), core::hub_error);
 }
 
