@@ -1,6 +1,6 @@
-// The little the service compat tests need beyond the SDKs: what `mockhub run` exported, a
-// bounded wait, and a device (azure-iot-device over MQTT/TLS) to answer methods. Kept tiny: it
-// folds into ../lib/hub.js.
+// What the service compat tests need beyond ../lib/hub.js (the environment, connection strings,
+// the bounded wait): a device (azure-iot-device over MQTT/TLS) to answer methods, and the SDK's
+// refusals as the tests compare them.
 'use strict';
 
 const assert = require('node:assert/strict');
@@ -8,26 +8,10 @@ const { Client: DeviceClient } = require('azure-iot-device');
 const { Mqtt } = require('azure-iot-device-mqtt');
 const { Client: ServiceClient } = require('azure-iothub');
 
-function required(name) {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run under \`mockhub run --https-port 443 -- node --test FILE\``);
-  return value;
-}
+const hub = require('../lib/hub');
 
-const serviceConnectionString = required('IOTHUB_CONNECTION_STRING');
-const hostName = /(?:^|;)HostName=([^;]+)/.exec(serviceConnectionString)[1];
+const serviceConnectionString = hub.serviceConnectionString();
 const service = ServiceClient.fromConnectionString(serviceConnectionString);
-
-/** Polls `check` (sync or async) until it returns a truthy value, which it returns; fails after `ms`. */
-async function waitFor(check, ms, what) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /**
  * Connects device `deviceId` (its primary key from the registry) with the official device SDK,
@@ -35,9 +19,7 @@ async function waitFor(check, ms, what) {
  * Returns once the hub routes methods to the device.
  */
 async function connectDevice(deviceId, primaryKey, methods = {}) {
-  const cs = `HostName=${hostName};DeviceId=${deviceId};SharedAccessKey=${primaryKey};` +
-             `GatewayHostName=localhost:${required('MOCKHUB_MQTTS_PORT')}`;
-  const client = DeviceClient.fromConnectionString(cs, Mqtt);
+  const client = DeviceClient.fromConnectionString(hub.deviceConnectionString(deviceId, primaryKey), Mqtt);
   client.onDeviceMethod('ready', (request, response) => response.send(200, null, () => {}));
   for (const [name, handler] of Object.entries(methods)) client.onDeviceMethod(name, handler);
   await client.open();
@@ -66,4 +48,4 @@ function sdkError(err) {
   return { name: err.name, status: err.response.statusCode, hubName, code: Number(code), message };
 }
 
-module.exports = { serviceConnectionString, hostName, waitFor, connectDevice, rejection, sdkError };
+module.exports = { serviceConnectionString, waitFor: hub.waitFor, connectDevice, rejection, sdkError };
