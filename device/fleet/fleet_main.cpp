@@ -23,6 +23,7 @@
 
 #include <mockhub/device/fleet/simulator.hpp>
 
+#include "device/fleet/open_files.hpp"
 #include "device/fleet/registry_seed.hpp"
 #include "mock_hub/core/hub.hpp"
 #include "mock_hub/server/hub_runtime.hpp"
@@ -33,26 +34,6 @@ using nlohmann::json;
 using steady = std::chrono::steady_clock;
 
 namespace {
-
-// About three descriptors per simulated device (libmosquitto's socket and socket pair) plus the
-// in-process hub's: raise the soft limit, and the hard one where allowed (root).
-std::uint64_t raise_open_files(std::uint64_t wanted) {
-  rlimit rl{};
-  ::getrlimit(RLIMIT_NOFILE, &rl);
-  if (rl.rlim_cur >= wanted) return rl.rlim_cur;
-  std::uint64_t nr_open = wanted;
-  if (std::ifstream f("/proc/sys/fs/nr_open"); f) f >> nr_open;
-  rlimit want = rl;
-  want.rlim_cur = std::min<std::uint64_t>(wanted, nr_open);
-  if (want.rlim_max < want.rlim_cur) want.rlim_max = want.rlim_cur;
-  if (::setrlimit(RLIMIT_NOFILE, &want) != 0) {
-    want.rlim_cur = rl.rlim_max;  // not allowed to raise the hard limit: take what there is
-    want.rlim_max = rl.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &want);
-  }
-  ::getrlimit(RLIMIT_NOFILE, &rl);
-  return rl.rlim_cur;
-}
 
 double ms_since(steady::time_point t) { return std::chrono::duration<double, std::milli>(steady::now() - t).count(); }
 
@@ -120,7 +101,7 @@ int main(int argc, char** argv) {
   }
 
   const auto n = fixture.devices.size();
-  const auto limit = raise_open_files(4 * n + 4096);
+  const auto limit = fleet::raise_open_files(4 * n + 4096);
   std::cerr << "fleet: " << n << " devices, open-file limit " << limit << "\n";
 
   std::unique_ptr<server::hub_runtime> hub;

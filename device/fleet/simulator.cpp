@@ -8,8 +8,6 @@ namespace mockhub::device::fleet {
 using nlohmann::json;
 using std::chrono::milliseconds;
 
-namespace {
-
 latency_summary summarize(std::vector<double> v) {
   latency_summary s;
   if (v.empty()) return s;
@@ -29,6 +27,8 @@ json to_json(const latency_summary& s) {
   return {{"count", s.count}, {"min_ms", s.min_ms}, {"p50_ms", s.p50_ms}, {"p95_ms", s.p95_ms},
           {"p99_ms", s.p99_ms}, {"max_ms", s.max_ms}, {"mean_ms", s.mean_ms}};
 }
+
+namespace {
 
 double ms_between(clock::time_point a, clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();

@@ -1,6 +1,7 @@
 #include "mockhub/harness/test_hub.hpp"
 
 #include <algorithm>
+#include <csignal>
 #include <condition_variable>
 #include <cstdlib>
 #include <fstream>
@@ -286,12 +287,21 @@ std::chrono::system_clock::time_point test_hub::now() const {
   return std::chrono::time_point_cast<std::chrono::system_clock::duration>(impl_->runtime_.now());
 }
 
+void test_hub::restart_broker(bool kill) {
+  auto& broker = impl_->runtime_.broker();
+  if (kill && broker.running()) ::kill(broker.pid(), SIGKILL);
+  broker.restart();  // reaps the killed process, then starts on the same ports
+}
+
 void test_hub::advance(std::chrono::milliseconds by) {
   if (!impl_->config_.virtual_clock) throw std::logic_error("test_hub::advance: the hub runs on the system clock");
   if (by.count() < 0) throw std::invalid_argument("test_hub::advance: the clock cannot move backwards");
   impl_->runtime_.advance(by);
   // What the timers posted (job fan-out slices, method sends) has run once this round-trip returns.
   impl_->runtime_.call([](core::hub&) {});
+  // A timer may have changed who the broker admits (a fault injection ending): wait until it has.
+  if (!impl_->runtime_.wait_credentials_applied(impl_->config_.wait_bound))
+    throw wait_timeout("test_hub: the broker never applied the credentials after the clock moved");
 }
 
 void test_hub::start_fleet(device::fleet::fleet_fixture fixture) { impl_->start_fleet(std::move(fixture)); }

@@ -32,9 +32,15 @@ std::string error_body(const core::hub_error& e) {
   return json{{"errorCode", e.code()}, {"message", e.what()}}.dump();
 }
 
-core::connection_info connection_from(const json& j) {
+// The plugin numbers connections from 1 again after a broker restart; the link's session count in
+// the high bits keeps a connection of the restarted broker from passing for one of the old.
+std::uint64_t generation_of(const json& j, std::uint64_t link_session) {
+  return (link_session << 40) | (j.value("gen", std::uint64_t{0}) & ((std::uint64_t{1} << 40) - 1));
+}
+
+core::connection_info connection_from(const json& j, std::uint64_t link_session) {
   core::connection_info c;
-  c.generation = j.value("gen", std::uint64_t{0});
+  c.generation = generation_of(j, link_session);
   c.clean_session = j.value("clean_session", false);
   auto str = [&j](const char* k) { return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string{}; };
   c.api_version = str("api_version");
@@ -105,6 +111,7 @@ void broker_link::on_connect(struct mosquitto*, void* self, int rc) {
   // Clock and credentials first, then ask who is connected: the plugin admits devices only after
   // a snapshot.
   link->post_([link] {
+    ++link->link_session_;  // before any event of this connection is handled (they are posted after)
     {  // the clock before the credentials: the plugin admits devices as soon as it has them
       std::lock_guard lock(link->clock_mutex_);
       if (!link->clock_payload_.empty()) link->publish("$hub/ctl/clock", link->clock_payload_, 1);
@@ -157,7 +164,7 @@ void broker_link::handle(std::string topic, std::string payload) {
     std::vector<std::pair<std::string, core::device_session>> live;
     for (const auto& c : body.value("connections", json::array())) {
       core::device_session s;
-      s.connection = connection_from(c);
+      s.connection = connection_from(c, link_session_);
       for (const auto& f : c.value("filters", json::array()))
         if (const auto sub = subscription_of(f.value("filter", ""))) s.subscriptions |= static_cast<std::uint8_t>(*sub);
       live.emplace_back(c.value("id", ""), s);
@@ -167,14 +174,14 @@ void broker_link::handle(std::string topic, std::string payload) {
   }
   const auto id = core::url_decode(rest);
   if (!id) return;
-  const auto gen = body.value("gen", std::uint64_t{0});
+  const auto gen = generation_of(body, link_session_);
   if (observer_) {
     if (kind == "conn") observer_->device_connected(*id, body);
     else if (kind == "disc") observer_->device_disconnected(*id);
     else if (kind == "sub" || kind == "unsub") observer_->device_subscribed(*id, body.value("filter", ""), kind == "sub");
   }
   if (kind == "conn") {
-    hub_->device_connected(*id, connection_from(body));
+    hub_->device_connected(*id, connection_from(body, link_session_));
   } else if (kind == "disc") {
     hub_->device_disconnected(*id, gen);
   } else if (kind == "sub" || kind == "unsub") {

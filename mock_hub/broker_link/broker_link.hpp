@@ -105,6 +105,9 @@ class broker_link final : public core::device_channel {
   struct mosquitto* mosq_ = nullptr;
   bool started_ = false;
   std::atomic<std::uint64_t> ready_count_{0};
+  /// Connections to the broker so far (executor only): the high bits of the generation ids the
+  /// hub sees, so that ids stay unique across broker restarts.
+  std::uint64_t link_session_ = 0;
   std::mutex ready_mutex_;
   std::condition_variable ready_cv_;
   // Credential pushes not yet acknowledged: mid -> sequence number.

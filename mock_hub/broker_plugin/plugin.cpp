@@ -104,7 +104,15 @@ int on_basic_auth(int, void* event_data, void* userdata) {
                                   .keepalive = mosquitto_client_keepalive(event.client),
                                   .clean_session = mosquitto_client_clean_session(event.client),
                                   .protocol_version = mosquitto_client_protocol_version(event.client)};
-    return self.state.on_basic_auth(attempt) == auth_result::accepted ? MOSQ_ERR_SUCCESS : MOSQ_ERR_AUTH;
+    switch (self.state.on_basic_auth(attempt)) {
+      case auth_result::accepted:
+        return MOSQ_ERR_SUCCESS;
+      case auth_result::unavailable:
+        return MOSQ_ERR_UNKNOWN;  // 2.0.11 closes the connection without a CONNACK
+      case auth_result::refused:
+        break;
+    }
+    return MOSQ_ERR_AUTH;
   });
 }
 

@@ -93,7 +93,10 @@ auth_result plugin_state::authenticate_device(const connect_attempt& attempt) {
   if (attempt.client_id != expected_client_id) {
     return refuse(attempt, "the client id must be " + in_quotes(expected_client_id) + " (from the username)");
   }
-  if (!credentials_.ready()) return refuse(attempt, "the hub has not pushed credentials yet");
+  if (!credentials_.ready()) {
+    refuse(attempt, "the hub has not pushed credentials yet (closed without CONNACK: the device retries)");
+    return auth_result::unavailable;
+  }
   if (hub_ && attempt.client_id == hub_->client_id) return refuse(attempt, "that client id is the hub's");
   const device_credentials* credentials = credentials_.find(attempt.client_id);
   if (credentials == nullptr) return refuse(attempt, "no such identity");

@@ -42,7 +42,10 @@ struct connect_attempt {
   int protocol_version = 4;
 };
 
-enum class auth_result : std::uint8_t { accepted, refused };
+/// `refused`: CONNACK 5 (SDKs do not retry it). `unavailable`: the hub cannot judge yet (no
+/// credentials since the broker or the hub's link restarted): the connection is closed without a
+/// CONNACK, which SDKs retry, as they would the real hub's "server unavailable".
+enum class auth_result : std::uint8_t { accepted, refused, unavailable };
 
 enum class acl_access : std::uint8_t { read, write, subscribe, unsubscribe };
 

@@ -53,7 +53,7 @@ void hub::invoke_method_for_job(std::string_view device_id, const method_request
 const device_identity& hub::create_or_update_identity(std::string_view device_id, const device_identity_request& request,
                                                       std::optional<std::string_view> if_match) {
   const device_identity& d = registry_.create_or_update_identity(device_id, request, if_match);
-  channel_.identity_changed(device_id, &d);
+  announce_identity(device_id, d);
   // Disabling a device ends its connection; a key roll does not (the token was checked at CONNECT).
   if (d.status == device_status::disabled && sessions_.is_connected(device_id)) channel_.disconnect(device_id);
   return d;
@@ -70,6 +70,7 @@ void hub::delete_identity(std::string_view device_id, std::optional<std::string_
     expiry_timers_.erase(t);
   }
   methods_.device_deleted(device_id);
+  cancel_fault(device_id);
   channel_.identity_changed(device_id, nullptr);
   if (was_connected) channel_.disconnect(device_id);
 }
@@ -155,7 +156,12 @@ void hub::refresh_cloud_to_device_count(std::string_view device_id) {
 
 void hub::device_connected(std::string_view device_id, const connection_info& info) {
   if (!registry_.find(device_id)) return;
+  // A takeover (or a connection the hub never heard end): requests sent on the old connection
+  // cannot be answered any more.
+  const auto* previous = sessions_.find(device_id);
+  const bool replaces = previous && previous->connected && previous->connection.generation != info.generation;
   if (!sessions_.connect(device_id, info)) return;
+  if (replaces) methods_.device_gone(device_id);
   registry_.set_connection_state(device_id, connection_state::connected);
   const std::string id(device_id);
   if (const auto t = expiry_timers_.find(id); t != expiry_timers_.end()) {
@@ -195,12 +201,20 @@ void hub::device_unsubscribed(std::string_view device_id, std::uint64_t generati
 
 void hub::connections_resynced(const std::vector<std::pair<std::string, device_session>>& live) {
   const auto before = sessions_.connected_devices();
+  std::unordered_map<std::string, std::uint64_t> generation_before;
+  for (const auto& id : before) generation_before[id] = sessions_.find(id)->connection.generation;
   sessions_.reconcile(live);
-  for (const auto& id : before)
-    if (!sessions_.is_connected(id)) {
-      if (registry_.find(id)) registry_.set_connection_state(id, connection_state::disconnected);
-      methods_.device_gone(id);
+  for (const auto& id : before) {
+    const auto* now = sessions_.find(id);
+    if (now && now->connected) {
+      // Connected again, on another connection (the broker restarted): what was sent on the old
+      // one is lost, so its method calls fail now as they would had the hub seen the drop.
+      if (now->connection.generation != generation_before[id]) methods_.device_gone(id);
+      continue;
     }
+    if (registry_.find(id)) registry_.set_connection_state(id, connection_state::disconnected);
+    methods_.device_gone(id);
+  }
   for (const auto& [id, s] : live)
     if (registry_.find(id)) {
       registry_.set_connection_state(id, connection_state::connected);
@@ -226,7 +240,72 @@ std::uint64_t hub::device_sent_telemetry(device_to_cloud_message message) {
   if (!registry_.find(message.device_id)) throw errors::device_not_found(message.device_id);
   registry_.record_activity(message.device_id);
   message.enqueued_time = clock_.now();
-  return telemetry_.append(std::move(message));
+  const std::string device_id = message.device_id;
+  const auto fault = fault_requested(message.application);
+  const auto sequence = telemetry_.append(std::move(message));
+  // A throttled or over-quota MQTT connection is closed on the message (no negative PUBACK in 3.1.1).
+  if (active_fault(device_id) == fault_action::drop_on_send) channel_.disconnect(device_id);
+  if (fault) start_fault(device_id, *fault);
+  return sequence;
+}
+
+std::optional<fault_action> hub::active_fault(std::string_view device_id) const {
+  const auto f = faults_.find(std::string(device_id));
+  if (f == faults_.end() || !f->second.active) return std::nullopt;
+  return f->second.request.action;
+}
+
+void hub::announce_identity(std::string_view device_id, const device_identity& identity) {
+  if (active_fault(device_id) != fault_action::refuse_connections) {
+    channel_.identity_changed(device_id, &identity);
+    return;
+  }
+  device_identity refused = identity;
+  refused.status = device_status::disabled;
+  channel_.identity_changed(device_id, &refused);
+}
+
+void hub::start_fault(const std::string& device_id, const fault_request& request) {
+  cancel_fault(device_id);
+  fault_state& f = faults_[device_id];
+  f.request = request;
+  if (request.delay == duration::zero()) {
+    begin_fault(device_id);
+  } else {
+    f.timer = clock_.call_after(request.delay, [this, device_id] { begin_fault(device_id); });
+  }
+}
+
+void hub::begin_fault(const std::string& device_id) {
+  const auto f = faults_.find(device_id);
+  if (f == faults_.end()) return;
+  const fault_request request = f->second.request;
+  if (request.action == fault_action::drop_connection) {
+    faults_.erase(f);
+  } else {
+    f->second.active = true;
+    f->second.timer = clock_.call_after(request.fault_duration, [this, device_id] { end_fault(device_id); });
+    if (const auto* d = registry_.find(device_id); d && request.action == fault_action::refuse_connections)
+      announce_identity(device_id, *d);
+  }
+  channel_.disconnect(device_id);
+}
+
+void hub::end_fault(const std::string& device_id) {
+  const auto f = faults_.find(device_id);
+  if (f == faults_.end()) return;
+  const bool was_refusing = f->second.request.action == fault_action::refuse_connections;
+  faults_.erase(f);
+  if (const auto* d = registry_.find(device_id); d && was_refusing) announce_identity(device_id, *d);
+}
+
+void hub::cancel_fault(std::string_view device_id) {
+  const auto f = faults_.find(std::string(device_id));
+  if (f == faults_.end()) return;
+  const bool was_refusing = f->second.active && f->second.request.action == fault_action::refuse_connections;
+  clock_.cancel(f->second.timer);
+  faults_.erase(f);
+  if (const auto* d = registry_.find(device_id); d && was_refusing) channel_.identity_changed(device_id, d);
 }
 
 }  // namespace mockhub::core

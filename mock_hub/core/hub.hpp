@@ -25,6 +25,7 @@
 #include "device_registry.hpp"
 #include "device_sessions.hpp"
 #include "direct_methods.hpp"
+#include "fault_injection.hpp"
 #include "id_source.hpp"
 #include "job_engine.hpp"
 #include "query/compiled_query.hpp"
@@ -116,8 +117,12 @@ class hub : private job_device_operations {
   nlohmann::json device_get_twin(std::string_view device_id);
   /// A device's reported PATCH; returns the new reported $version. Twin rules as in `twin`.
   std::int64_t device_update_reported(std::string_view device_id, const nlohmann::json& patch);
-  /// A device's telemetry message: stamped, numbered, logged and handed to listeners.
+  /// A device's telemetry message: stamped, numbered, logged and handed to listeners. A message
+  /// carrying the real hub's fault-injection properties (fault_injection.hpp) is logged too and
+  /// starts that fault on the device's connection; a new fault request replaces a pending one.
   std::uint64_t device_sent_telemetry(device_to_cloud_message message);
+  /// The fault injection in force for a device (delay passed, duration not yet), if any.
+  std::optional<fault_action> active_fault(std::string_view device_id) const;
   /// A device's answer to a direct method (`$iothub/methods/res/{status}/?$rid=`). Late or
   /// unknown answers are ignored (false).
   bool device_method_response(std::string_view device_id, std::string_view request_id, int status,
@@ -127,6 +132,12 @@ class hub : private job_device_operations {
   void deliver_cloud_to_device(std::string_view device_id);
   void refresh_cloud_to_device_count(std::string_view device_id);
   void push_desired(std::string_view device_id, const std::optional<nlohmann::json>& notification);
+  void start_fault(const std::string& device_id, const fault_request& request);
+  void begin_fault(const std::string& device_id);
+  void end_fault(const std::string& device_id);
+  void cancel_fault(std::string_view device_id);
+  /// Tells the channel the device's credentials: disabled while an auth-error fault refuses it.
+  void announce_identity(std::string_view device_id, const device_identity& identity);
 
   // job_device_operations
   const query::document_source& twins() const override { return *twins_; }
@@ -148,6 +159,12 @@ class hub : private job_device_operations {
   std::unique_ptr<query::document_source> twins_;
   job_engine jobs_;
   std::unordered_map<std::string, clock::timer_id> expiry_timers_;
+  struct fault_state {
+    fault_request request;
+    clock::timer_id timer = 0;  ///< the start, then the end
+    bool active = false;
+  };
+  std::unordered_map<std::string, fault_state> faults_;
 };
 
 }  // namespace mockhub::core

@@ -121,8 +121,15 @@ class test_hub {
   /// The hub's clock.
   std::chrono::system_clock::time_point now() const;
   /// Moves the virtual clock by `by` (>= 0) and returns when the hub has run everything that
-  /// became due (job starts, method timeouts, expiries). std::logic_error with a system clock.
+  /// became due (job starts, method timeouts, expiries, the end of an injected fault) and the
+  /// broker admits devices as the hub now says. std::logic_error with a system clock.
   void advance(std::chrono::milliseconds by);
+
+  // --- faults ---
+  /// Kills the broker (SIGKILL, as a crash; SIGTERM when `kill` is false) and starts it again on
+  /// the same ports; returns once it accepts connections. The hub's link and every device then
+  /// reconnect on their own, as they would after a real broker outage.
+  void restart_broker(bool kill = true);
 
   // --- fleets ---
   /// Seeds the registry from `fixture` (identities, tags, reported properties) and simulates it on

@@ -54,6 +54,11 @@ struct latency_summary {
   double min_ms = 0, p50_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0, mean_ms = 0;
 };
 
+/// Count, min, percentiles (nearest rank), max and mean of latencies in milliseconds.
+latency_summary summarize(std::vector<double> ms);
+/// {"count", "min_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms", "mean_ms"}.
+nlohmann::json to_json(const latency_summary& s);
+
 struct fleet_report {
   std::size_t devices = 0;
   std::size_t connected_now = 0;
