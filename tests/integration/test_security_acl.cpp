@@ -47,7 +47,7 @@ struct attack_scene {
 
 }  // namespace
 
-TEST_CASE("Security: a device subscribing to what is not its own is disconnected; nobody else is affected",
+TEST_CASE("Security: a device subscribing to what is not its own is disconnected and nobody else is affected",
           "[integration][security][acl]") {
   attack_scene scene;
   const std::string filter = GENERATE(as<std::string>{}, "#", "+", "$hub/#", "$hub/in/alice/#", "$SYS/#", "$iothub/#",
@@ -82,7 +82,7 @@ TEST_CASE("Security: a device publishing to what is not its own is disconnected 
   CHECK(scene.s.connect_code("mallory", scene.s.device_token("mallory", scene.mallory_key)) == 0);
 }
 
-TEST_CASE("Security: a publish to $SYS is dropped by the broker itself; nobody receives it", "[integration][security][acl]") {
+TEST_CASE("Security: a publish to $SYS is dropped by the broker itself and nobody receives it", "[integration][security][acl]") {
   attack_scene scene;
   auto mallory = scene.mallory();
   // mosquitto 2.0.11 drops a client's $SYS publish before any plugin is asked (known gap: the
@@ -93,7 +93,7 @@ TEST_CASE("Security: a publish to $SYS is dropped by the broker itself; nobody r
   scene.s.method_round_trip(*mallory, "mallory");  // its own traffic still flows, and nothing else came
 }
 
-TEST_CASE("Security: a retained publish is never stored; no device receives a retained message", "[integration][security][acl]") {
+TEST_CASE("Security: a retained publish is never stored and no device receives a retained message", "[integration][security][acl]") {
   attack_scene scene;
   {
     auto mallory = scene.mallory();

@@ -194,7 +194,7 @@ TEST_CASE("Security: every bad SAS token gets 401 401002 on REST, with the exact
   }
 }
 
-TEST_CASE("Security: rolling a device's key over REST drops its live connection; the old key is refused, the new one admitted",
+TEST_CASE("Security: rolling a device's key over REST drops its live connection, the old key is refused and the new one admitted",
           "[integration][security][sas]") {
   security_hub s;
   const std::string old_primary = s.create_device("dev1");
