@@ -9,6 +9,7 @@
 
 #include "mock_hub/core/encoding.hpp"
 #include "mock_hub/core/errors.hpp"
+#include "mock_hub/core/sas_token.hpp"
 #include "mock_hub/core/time_format.hpp"
 #include "property_bag.hpp"
 
@@ -47,7 +48,7 @@ core::connection_info connection_from(const json& j, std::uint64_t link_session)
   c.client_type = str("client_type");
   c.model_id = str("model_id");
   if (j.contains("expires") && j["expires"].is_number_integer())
-    c.token_expiry = core::time_point{std::chrono::seconds{j["expires"].get<std::int64_t>()}};
+    c.token_expiry = core::sas_token::expiry_at(j["expires"].get<std::int64_t>());  // `se` may lie past 2262
   return c;
 }
 

@@ -47,6 +47,15 @@ bool connection_table::unsubscribe(handle h, std::string_view filter) {
   return true;
 }
 
+bool connection_table::set_closing(std::string_view client_id, bool closing) {
+  connection* newest = nullptr;
+  for (auto& [h, c] : connections_)
+    if (c.info.client_id == client_id && (newest == nullptr || c.gen > newest->gen)) newest = &c;
+  if (newest == nullptr) return false;
+  newest->closing = closing;
+  return true;
+}
+
 std::vector<const connection*> connection_table::by_generation() const {
   std::vector<const connection*> all;
   all.reserve(connections_.size());

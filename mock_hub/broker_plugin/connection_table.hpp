@@ -40,6 +40,8 @@ struct connection {
   std::uint64_t gen = 0;
   connection_info info{};
   std::vector<subscription> filters{};  // in the order first subscribed
+  /// The hub asked to kick it; its DISCONNECT event has not come yet.
+  bool closing = false;
 };
 
 class connection_table {
@@ -64,6 +66,8 @@ class connection_table {
   subscribe_result subscribe(handle h, std::string_view filter, int qos);
   /// Removes a filter; false when the connection did not have it.
   bool unsubscribe(handle h, std::string_view filter);
+  /// Marks (or unmarks) the newest connection of `client_id` as closing; false when there is none.
+  bool set_closing(std::string_view client_id, bool closing);
 
   std::size_t size() const noexcept { return connections_.size(); }
   /// Every connection, oldest generation first.

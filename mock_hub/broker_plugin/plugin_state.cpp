@@ -179,6 +179,10 @@ acl_result plugin_state::device_access(const connection& device, const void* han
       if (!classify_publish(topic, who)) return violation(acl_result::violation, "publish to unsupported topic");
       return acl_result::allowed;
     case acl_access::subscribe: {
+      // Kicking a persistent session, 2.0.11 re-checks each filter it holds (check_subscription_acls)
+      // before the DISCONNECT event. Not a new subscription: keep it, announce nothing (the hub
+      // may already have forgotten the device, e.g. after deleting it).
+      if (device.closing) return acl_result::allowed;
       if (!classify_filter(topic, who)) return violation(acl_result::violation, "subscribe to unsupported filter");
       const int granted = granted_qos(qos);
       if (connections_.subscribe(handle, topic, granted) == connection_table::subscribe_result::too_many) {
@@ -244,7 +248,9 @@ void plugin_state::handle_hub_message(std::string_view topic, std::string_view p
       route{hub_topic_kind::kick,
             [](plugin_state& s, const hub_topic& t, std::string_view, int) {
               if (s.hub_ && t.client_id == s.hub_->client_id) return;  // never the hub itself
-              s.broker_.kick(t.client_id);  // its DISCONNECT event announces $hub/disc
+              s.connections_.set_closing(t.client_id, true);
+              // Its DISCONNECT event announces $hub/disc.
+              if (!s.broker_.kick(t.client_id)) s.connections_.set_closing(t.client_id, false);
             }},
       route{hub_topic_kind::resync,
             [](plugin_state& s, const hub_topic&, std::string_view, int) {

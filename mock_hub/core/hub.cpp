@@ -1,5 +1,9 @@
 #include "hub.hpp"
 
+#include <optional>
+#include <string>
+#include <utility>
+
 #include "errors.hpp"
 
 namespace mockhub::core {
@@ -52,10 +56,14 @@ void hub::invoke_method_for_job(std::string_view device_id, const method_request
 
 const device_identity& hub::create_or_update_identity(std::string_view device_id, const device_identity_request& request,
                                                       std::optional<std::string_view> if_match) {
+  std::optional<std::pair<std::string, std::string>> keys_before;
+  if (const device_identity* before = registry_.find(device_id)) keys_before.emplace(before->primary_key, before->secondary_key);
   const device_identity& d = registry_.create_or_update_identity(device_id, request, if_match);
   announce_identity(device_id, d);
-  // Disabling a device ends its connection; a key roll does not (the token was checked at CONNECT).
-  if (d.status == device_status::disabled && sessions_.is_connected(device_id)) channel_.disconnect(device_id);
+  // Disabling a device or changing either of its keys (a key roll, e.g. after a leak) ends its
+  // connection: a token signed with the old key must not keep working until it expires.
+  const bool keys_changed = keys_before && *keys_before != std::pair(d.primary_key, d.secondary_key);
+  if ((d.status == device_status::disabled || keys_changed) && sessions_.is_connected(device_id)) channel_.disconnect(device_id);
   return d;
 }
 

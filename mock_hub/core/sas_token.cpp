@@ -148,11 +148,13 @@ std::string sas_token::create(std::string_view resource_uri, std::string_view ke
   return create(resource_uri, key, static_cast<std::int64_t>(seconds), policy_name);
 }
 
-time_point sas_token::expiry() const noexcept {
+time_point sas_token::expiry() const noexcept { return expiry_at(expiry_); }
+
+time_point sas_token::expiry_at(std::int64_t expiry_seconds) noexcept {
   using std::chrono::seconds;
   constexpr auto max_seconds = std::chrono::duration_cast<seconds>(time_point::duration::max()).count();
-  if (expiry_ >= max_seconds) return time_point::max();
-  return time_point(std::chrono::duration_cast<time_point::duration>(seconds(expiry_)));
+  if (expiry_seconds >= max_seconds) return time_point::max();
+  return time_point(std::chrono::duration_cast<time_point::duration>(seconds(expiry_seconds)));
 }
 
 std::string sas_token::string_to_sign() const { return encoded_resource_ + "\n" + expiry_text_; }

@@ -57,6 +57,9 @@ class sas_token {
   std::int64_t expiry_seconds() const noexcept { return expiry_; }
   /// `se` as a time; time_point::max() when `se` lies beyond what a time_point holds (year 2262).
   time_point expiry() const noexcept;
+  /// `se` seconds as a time point, saturating at time_point::max() (past the year 2262, where a
+  /// nanosecond time point ends; `se` may go up to 9999).
+  static time_point expiry_at(std::int64_t expiry_seconds) noexcept;
   /// `skn` decoded; nullopt for a device-key token.
   const std::optional<std::string>& key_name() const noexcept { return key_name_; }
 

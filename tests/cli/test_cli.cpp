@@ -192,6 +192,41 @@ TEST_CASE("run --no-tls exports no TLS settings, --device-id names the ready dev
   CHECK_FALSE(fs::exists(data_dir / "hub.json"));     // but the hub is gone
 }
 
+TEST_CASE("run at trace log level writes no key anywhere while a service and a device use them (security)",
+          "[cli][run][security]") {
+  scratch_dir scratch;
+  const auto data_dir = scratch.path / "state";
+  const auto trace = scratch.path / "trace.jsonl";
+  const auto report_file = scratch.path / "report.json";
+  // The probe calls the service API with the iothubowner key and connects the device with its key.
+  const auto r = run_mockhub({"run", "--log-level", "trace", "--data-dir", data_dir.string(), "--record", trace.string(), "--",
+                              CLI_ENV_PROBE, report_file.string(), "0"},
+                             scratch.path);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  const auto report = json::parse(read_file(report_file));
+  REQUIRE(report["mqtt"] == "ok");
+  REQUIRE(report["http_device_count"] == 1);
+  CHECK_THAT(r.output, Catch::Contains("mockhub debug: running "));  // the hub did log at that level
+  const auto key_of = [](const std::string& connection_string) {
+    const auto at = connection_string.find("SharedAccessKey=");
+    REQUIRE(at != std::string::npos);
+    return connection_string.substr(at + 16, connection_string.find(';', at + 16) - at - 16);
+  };
+  const std::string owner_key = key_of(report["env"]["IOTHUB_CONNECTION_STRING"]);
+  const std::string device_key = key_of(report["env"]["IOTHUB_DEVICE_CONNECTION_STRING"]);
+  REQUIRE(owner_key.size() == 44);
+  REQUIRE(device_key.size() == 44);
+  std::vector<std::pair<std::string, std::string>> written{{"the hub's output", r.output}, {"the trace", read_file(trace)}};
+  for (const auto& entry : fs::recursive_directory_iterator(data_dir))
+    if (entry.is_regular_file()) written.emplace_back(entry.path().filename().string(), read_file(entry.path()));
+  for (const auto& [what, text] : written) {
+    INFO(what);
+    CHECK(text.find(owner_key) == std::string::npos);
+    CHECK(text.find(device_key) == std::string::npos);
+  }
+}
+
 TEST_CASE("run: 128 + signal when the command is killed, 127 when it cannot run", "[cli][run]") {
   scratch_dir scratch;
   SECTION("killed by SIGTERM") {

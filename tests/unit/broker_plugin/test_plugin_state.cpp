@@ -41,10 +41,12 @@ struct fake_broker final : broker_api {
   void publish_to(std::string_view client_id, std::string_view topic, std::string_view payload, int qos) override {
     published.push_back({std::string(client_id), std::string(topic), std::string(payload), qos});
   }
+  bool kick_finds_client = true;  // what mosquitto_kick_client_by_clientid reports
+
   bool kick(std::string_view client_id) override {
     kicked.emplace_back(client_id);
     if (on_kick) on_kick(client_id);
-    return true;
+    return kick_finds_client;
   }
   void log(log_level, std::string_view text) override { logs.emplace_back(text); }
   mockhub::core::time_point now() const override { return wall; }
@@ -405,4 +407,41 @@ TEST_CASE("The hub's $hub/out/ goes to one client; kick and resync act; all of i
   CHECK(f.broker.published.size() == before);
   CHECK_THAT(f.broker.logs.back(), Catch::Contains("'devices' is not an object"));
   CHECK(f.state.credentials().find("dev1") != nullptr);
+}
+
+TEST_CASE("Kicking a persistent session announces only its disconnect, not the broker's re-check of its filters",
+          "[plugin]") {
+  fixture f;
+  REQUIRE(f.connect_dev1(&f.c.dev1) == auth_result::accepted);  // clean session 0
+  REQUIRE(f.state.on_acl_check(&f.c.dev1, acl_access::subscribe, "$iothub/methods/POST/#", 1) == acl_result::allowed);
+  REQUIRE(f.state.on_acl_check(&f.c.dev1, acl_access::subscribe, "devices/dev1/messages/devicebound/#", 1) ==
+          acl_result::allowed);
+  // mosquitto 2.0.11's kick (plugin_public.c disconnect_client): check_subscription_acls asks the
+  // SUBSCRIBE ACL for each filter of a session that outlives the connection, then disconnects.
+  std::vector<acl_result> rechecks;
+  f.broker.on_kick = [&](std::string_view) {
+    rechecks.push_back(f.state.on_acl_check(&f.c.dev1, acl_access::subscribe, "$iothub/methods/POST/#", 1));
+    rechecks.push_back(f.state.on_acl_check(&f.c.dev1, acl_access::subscribe, "devices/dev1/messages/devicebound/#", 1));
+    f.state.on_disconnect(&f.c.dev1);
+  };
+  f.broker.published.clear();
+  f.state.on_message(&f.c.hub, "$hub/ctl/kick/dev1", "", 1);
+  // Allowed, so the broker keeps the session's subscriptions (as the hub's session does).
+  CHECK(rechecks == std::vector<acl_result>{acl_result::allowed, acl_result::allowed});
+  CHECK(f.broker.topics() == std::vector<std::string>{"$hub/disc/dev1"});
+
+  SECTION("the next connection of the device announces its subscriptions again") {
+    REQUIRE(f.connect_dev1(&f.c.dev1_again) == auth_result::accepted);
+    REQUIRE(f.state.on_acl_check(&f.c.dev1_again, acl_access::subscribe, "$iothub/methods/POST/#", 1) ==
+            acl_result::allowed);
+    CHECK(f.broker.topics() == std::vector<std::string>{"$hub/disc/dev1", "$hub/conn/dev1", "$hub/sub/dev1"});
+  }
+  SECTION("a kick the broker could not carry out leaves the connection announcing its subscriptions") {
+    REQUIRE(f.connect_dev1(&f.c.dev1_again) == auth_result::accepted);
+    f.broker.on_kick = nullptr;
+    f.broker.kick_finds_client = false;
+    f.state.on_message(&f.c.hub, "$hub/ctl/kick/dev1", "", 1);
+    REQUIRE(f.state.on_acl_check(&f.c.dev1_again, acl_access::subscribe, "$iothub/twin/res/#", 0) == acl_result::allowed);
+    CHECK(f.broker.topics().back() == "$hub/sub/dev1");
+  }
 }

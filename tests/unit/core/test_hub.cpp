@@ -178,7 +178,7 @@ TEST_CASE_METHOD(hub_fixture, "Cloud-to-device messages wait for a subscribed de
   }
 }
 
-TEST_CASE_METHOD(hub_fixture, "Disabling or deleting a connected device disconnects it; a key roll does not",
+TEST_CASE_METHOD(hub_fixture, "Disabling, deleting or rolling a key of a connected device disconnects it",
                  "[core][hub]") {
   create("dev1");
   connect("dev1");
@@ -191,10 +191,19 @@ TEST_CASE_METHOD(hub_fixture, "Disabling or deleting a connected device disconne
     h.delete_identity("dev1", std::nullopt);
     CHECK_FALSE(h.sessions().is_connected("dev1"));
   }
-  SECTION("key roll") {
-    FORBID_CALL(channel, disconnect(_));
+  SECTION("primary key roll") {
+    REQUIRE_CALL(channel, disconnect("dev1"));
     h.create_or_update_identity(
         "dev1", device_identity_request::from_json({{"authentication", {{"symmetricKey", {{"primaryKey", ""}}}}}}), "*");
+  }
+  SECTION("secondary key roll") {
+    REQUIRE_CALL(channel, disconnect("dev1"));
+    h.create_or_update_identity(
+        "dev1", device_identity_request::from_json({{"authentication", {{"symmetricKey", {{"secondaryKey", ""}}}}}}), "*");
+  }
+  SECTION("an update that keeps the keys and the status does not") {
+    FORBID_CALL(channel, disconnect(_));
+    h.create_or_update_identity("dev1", device_identity_request::from_json({{"statusReason", "maintenance"}}), "*");
   }
 }
 

@@ -209,6 +209,11 @@ TEST_CASE("A token is valid while now is before se", "[core][auth]") {
     CHECK(far.expiry() == time_point::max());
     CHECK_FALSE(far.is_expired_at(at(1795696880)));
     CHECK_FALSE(far.is_expired_at(time_point::max()));  // year 2262 is still before 9999
+    // What the broker link turns a connection's `se` into.
+    CHECK(sas_token::expiry_at(253402300799) == time_point::max());
+    CHECK(sas_token::expiry_at(9'223'372'036) == time_point::max());
+    CHECK(sas_token::expiry_at(9'223'372'035) == at(9'223'372'035));
+    CHECK(sas_token::expiry_at(1795696880) == at(1795696880));
   }
   SECTION("se = 0 is a well-formed token that has long expired") {
     CHECK(sas_token::parse(sas_token::create("h", capture_key, 0)).is_expired_at(at(1)));
