@@ -9,6 +9,7 @@
 using mockhub::test::body_of;
 using mockhub::test::check_error;
 using mockhub::test::rest_fixture;
+using mockhub::test::send_chunked;
 using nlohmann::json;
 
 namespace {
@@ -82,11 +83,11 @@ TEST_CASE("Hostile REST bodies get an exact IoT Hub error and the hub keeps serv
       {"1e400 in desired properties", "PATCH", "/twins/dev1", "{\"properties\":{\"desired\":{\"x\":1e400}}}", 400,
        "ArgumentInvalid", 400004, "1e400"},
       {"an integer past 2^52 in desired properties", "PATCH", "/twins/dev1",
-       "{\"properties\":{\"desired\":{\"x\":9007199254740993}}}", 400, "ArgumentInvalid", 400004, "x"},
+       "{\"properties\":{\"desired\":{\"x\":9007199254740993}}}", 400, "ArgumentInvalid", 400004, "(9007199254740993)"},
       {"an integer past 2^63 in tags", "PATCH", "/twins/dev1", "{\"tags\":{\"x\":9223372036854775808}}", 400,
-       "ArgumentInvalid", 400004, "x"},
+       "ArgumentInvalid", 400004, "(9223372036854775808)"},
       {"an integer below -2^52 in tags", "PATCH", "/twins/dev1", "{\"tags\":{\"x\":-4503599627370497}}", 400,
-       "ArgumentInvalid", 400004, "x"},
+       "ArgumentInvalid", 400004, "(-4503599627370497)"},
       {"1e400 as a method timeout", "POST", methods, "{\"methodName\":\"m\",\"responseTimeoutInSeconds\":1e400}", 400,
        "ArgumentInvalid", 400004, "1e400"},
       {"a huge integer as a method timeout", "POST", methods,
@@ -102,7 +103,7 @@ TEST_CASE("Hostile REST bodies get an exact IoT Hub error and the hub keeps serv
       {"a NUL byte in a device id", "PUT", "/devices/a%00b", "{\"deviceId\":\"a\\u0000b\"}", 400, "ArgumentInvalid",
        400004, "Device id 'a\\u0000b' "},
       {"a NUL byte in a twin key", "PATCH", "/twins/dev1", "{\"tags\":{\"a\\u0000b\":1}}", 400, "ArgumentInvalid",
-       400004, "a"},
+       400004, "invalid characters"},
   }));
   INFO(c.name);
   check_error(send(hub, c), c.status, c.error_name, c.code, c.phrase);
@@ -137,17 +138,7 @@ TEST_CASE("A 10 MB body is refused with 413001 before it is read, and the hub ke
                 "MessageTooLarge", 413001, "1048576");
   }
   SECTION("chunked: read, then refused") {
-    std::size_t sent = 0;
-    const auto r = hub.client().Patch(
-        rest_fixture::with_api("/twins/dev1"), hub.auth(),
-        [&](std::size_t, httplib::DataSink& sink) {
-          const std::size_t n = std::min<std::size_t>(64 * 1024, big.size() - sent);
-          sink.write(big.data() + sent, n);
-          sent += n;
-          if (sent == big.size()) sink.done();
-          return true;
-        },
-        json_type);
+    const auto r = send_chunked(hub.client(), "PATCH", rest_fixture::with_api("/twins/dev1"), hub.auth(), big, 64 * 1024);
     REQUIRE(r);
     CHECK(r->status == 413);
     CHECK(r->get_header_value("iothub-errorcode") == "MessageTooLarge");
