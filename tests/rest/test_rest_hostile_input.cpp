@@ -110,7 +110,7 @@ TEST_CASE("Hostile REST bodies get an exact IoT Hub error and the hub keeps serv
   check_still_serving(hub);
 }
 
-TEST_CASE("-0, floats and integer literals past 2^64 (read as floats) are ordinary twin values, and 2^52 - 1 is the largest integer",
+TEST_CASE("Twin values -0, floats and integer literals past 2^64 (read as floats) are accepted, and 2^52 - 1 is the largest integer",
           "[rest][hostile]") {
   rest_fixture hub;
   hub.add_device("dev1");
