@@ -1,7 +1,8 @@
 # Warnings and sanitizers for the project's own targets (never for third-party code).
 #
 # - mockhub_compiler_warnings: -Wall -Wextra -Wpedantic (and -Werror), nothing else.
-# - mockhub_sanitizers: with MOCKHUB_SANITIZE, the ASan + UBSan compile and link flags.
+# - mockhub_sanitizers: with MOCKHUB_SANITIZE, the ASan + UBSan compile and link flags; with
+#   MOCKHUB_FUZZ (clang only, tests/fuzz), those plus libFuzzer's coverage instrumentation.
 # - mockhub_warnings: both. Every normal target links it, so every object of a test binary is
 #   instrumented alike. Code loaded by a program we do not build (the broker plugin, a module
 #   mosquitto dlopens: Debian's broker is not instrumented, so an instrumented plugin cannot load)
@@ -13,7 +14,11 @@ if(MOCKHUB_WERROR)
 endif()
 
 add_library(mockhub_sanitizers INTERFACE)
-if(MOCKHUB_SANITIZE)
+if(MOCKHUB_FUZZ)
+  target_compile_options(mockhub_sanitizers INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  target_link_options(mockhub_sanitizers INTERFACE -fsanitize=address,undefined)
+elseif(MOCKHUB_SANITIZE)
   target_compile_options(mockhub_sanitizers INTERFACE
     -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
   target_link_options(mockhub_sanitizers INTERFACE -fsanitize=address,undefined)

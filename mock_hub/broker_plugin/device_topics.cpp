@@ -77,7 +77,7 @@ std::optional<std::string> request_id(std::string_view topic) {
     const auto key = core::url_decode(pair.substr(0, eq));
     if (!key || *key != "$rid") continue;
     const std::string_view value = pair.substr(eq + 1);
-    if (value.empty()) return std::nullopt;
+    if (value.empty() || value.size() > max_request_id_bytes) return std::nullopt;
     return std::string(value);
   }
   return std::nullopt;

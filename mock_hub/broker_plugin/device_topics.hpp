@@ -2,6 +2,7 @@
 // else: what the plugin lets a device publish, subscribe to and read. Exact, case-sensitive.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -47,8 +48,14 @@ std::optional<filter_kind> classify_filter(std::string_view filter, const topic_
 /// device id; the plugin delivers them to one client only) and its own cloud-to-device topics.
 bool may_read(std::string_view topic, const topic_identity& who);
 
+/// The longest `$rid` accepted, in bytes as sent (a mockhub limit: SDKs send integers or GUIDs).
+/// The hub echoes it in its reply topic, which must stay within MQTT's 65,535-byte topic limit
+/// once the `$hub/out/{clientId}/` prefix is added; a longer one makes the publish unsupported.
+inline constexpr std::size_t max_request_id_bytes = 1024;
+
 /// The request id of a twin or method topic: the `$rid` query value (the part after `?`,
-/// `&`-separated pairs, key compared after percent-decoding). nullopt when absent or empty.
+/// `&`-separated pairs, key compared after percent-decoding). nullopt when absent, empty or
+/// longer than max_request_id_bytes.
 std::optional<std::string> request_id(std::string_view topic);
 
 }  // namespace mockhub::broker_plugin

@@ -13,9 +13,11 @@ int timeout_member(const json& body, const char* name, int fallback, int min, in
   if (it == body.end() || it->is_null()) return fallback;
   if (!it->is_number_integer())
     throw errors::argument_invalid(std::string(name) + " must be an integer number of seconds.");
-  const auto v = it->get<std::int64_t>();
+  // An unsigned value past int64 (e.g. 18446744073709551615) must not wrap into range.
+  const bool past_int64 = it->is_number_unsigned() && it->get<std::uint64_t>() > static_cast<std::uint64_t>(max);
+  const auto v = past_int64 ? std::int64_t{max} + 1 : it->get<std::int64_t>();
   if (v < min || v > max)
-    throw errors::argument_invalid(std::string(name) + " is " + std::to_string(v) + "; it must be between " +
+    throw errors::argument_invalid(std::string(name) + " is " + it->dump() + "; it must be between " +
                                    std::to_string(min) + " and " + std::to_string(max) + " seconds.");
   return static_cast<int>(v);
 }

@@ -1,11 +1,22 @@
 #include "errors.hpp"
 
+#include <cstddef>
+#include <string>
 #include <utility>
 
 namespace mockhub::core {
 
+namespace {
+// std::runtime_error keeps a C string, so a NUL byte echoed from the input (a device id sent as
+// `a%00b`) would cut the message short: it is written as the JSON escape \u0000 instead.
+std::string without_nul(std::string message) {
+  for (std::size_t at; (at = message.find('\0')) != std::string::npos;) message.replace(at, 1, "\\u0000");
+  return message;
+}
+}  // namespace
+
 hub_error::hub_error(int code, std::string_view name, std::string message)
-    : std::runtime_error(std::move(message)), code_(code), name_(name) {}
+    : std::runtime_error(without_nul(std::move(message))), code_(code), name_(name) {}
 
 namespace errors {
 namespace {

@@ -13,14 +13,12 @@
 #include <thread>
 #include <vector>
 
-#include "api_version.hpp"
 #include "error_response.hpp"
 #include "mock_hub/core/errors.hpp"
-#include "mock_hub/core/sas_authentication.hpp"
 #include "pending_calls.hpp"
 #include "request_context.hpp"
+#include "request_dispatcher.hpp"
 #include "rest_errors.hpp"
-#include "routes.hpp"
 #include "sas_header.hpp"
 
 namespace mockhub::rest {
@@ -31,7 +29,6 @@ namespace core_errors = core::errors;
 using nlohmann::json;
 
 constexpr const char* json_content_type = "application/json; charset=utf-8";
-constexpr int max_json_depth = 100;
 
 // x-ms-request-id values: GUID-shaped, from a seeded counter so a seeded run repeats them.
 class request_ids {
@@ -59,20 +56,7 @@ class request_ids {
   std::atomic<std::uint64_t> counter_{0};
 };
 
-std::string tracking_id_of(std::string_view request_id) {
-  std::string t;
-  for (char c : request_id)
-    if (c != '-') t += c;
-  return t;
-}
-
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-bool is_blank(std::string_view text) {
-  return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
-}
-
-struct too_deep {};
 
 // Whether the machine has an IPv6 loopback to listen on (containers may have none).
 bool ipv6_loopback_available() {
@@ -112,20 +96,6 @@ void widen_backlog(httplib::Server& s) {
 void unbind(httplib::Server& s) {
   if (auto* h = dynamic_cast<http_server*>(&s)) h->unbind();
   if (auto* h = dynamic_cast<https_server*>(&s)) h->unbind();
-}
-
-json parse_body(const std::string& text) {
-  try {
-    return json::parse(text, [](int depth, json::parse_event_t, json&) {
-      if (depth >= max_json_depth) throw too_deep{};  // depth counts from 0 at the outermost value
-      return true;
-    });
-  } catch (const too_deep&) {
-    throw core_errors::argument_invalid("The request body nests JSON deeper than " + std::to_string(max_json_depth) +
-                                        " levels.");
-  } catch (const json::parse_error& e) {
-    throw core_errors::argument_invalid(std::string("The request body is not valid JSON: ") + e.what());
-  }
 }
 
 }  // namespace
@@ -268,10 +238,7 @@ class rest_server::impl {
   }
 
   rest_response error_response(const core::hub_error& e, const std::string& request_id, core::time_point now) {
-    if (now == core::time_point{}) now = hub_time();
-    rest_response r = rest_response::json(error_body(e, tracking_id_of(request_id), now), e.http_status());
-    r.header("iothub-errorcode", e.name());
-    return r;
+    return rest::error_response(e, request_id, now == core::time_point{} ? hub_time() : now);
   }
 
   static void write(const rest_response& out, httplib::Response& res, const std::string& request_id) {
@@ -314,69 +281,10 @@ class rest_server::impl {
     for (const auto& [name, value] : req.headers) c.headers.emplace_back(name, value);
     for (const auto& [name, value] : req.params) c.query_params.emplace_back(name, value);
 
-    std::string allow;
-    rest_response out;
-    try {
-      out = dispatch(c, req, allow);
-    } catch (const core::hub_error& e) {
-      out = error_response(e, request_id, c.now);
-      if (!allow.empty()) out.header("Allow", allow);
-    } catch (const std::exception& e) {
-      out = error_response(core_errors::server_error(std::string("The hub failed to serve the request: ") + e.what()),
-                           request_id, c.now);
-    } catch (...) {
-      out = error_response(core_errors::server_error("The hub failed to serve the request."), request_id, c.now);
-    }
+    const rest_response out = serve_request(c, req.body, options_.max_body_bytes, request_id);
     write(out, res, request_id);
     observe_response(exchange, res);
   }
-
-  // Routing, api-version, 501, authentication, body; then the operation's handler.
-  rest_response dispatch(request_context& c, const httplib::Request& req, std::string& allow) {
-    auto match = match_route(c.method, c.path);
-    if (!match.found) {
-      if (match.allowed.empty()) throw errors::resource_not_found(c.method, c.path);
-      for (const auto m : match.allowed) allow += (allow.empty() ? "" : ", ") + std::string(m);
-      throw errors::method_not_allowed(c.method, c.path);
-    }
-    const route& r = *match.found;
-    c.path_params = std::move(match.params);
-    // mockhub's own extension (/_mockhub/...) is not versioned: any api-version, or none, is accepted.
-    if (!is_extension(r)) check_api_version(c.query("api-version"));
-    if (!r.handler) throw errors::not_implemented(r.operation_id, r.method, r.pattern);
-
-    const std::string authorization = restore_sas_encoding(c.header("Authorization").value_or(""));
-    try {
-      c.now = c.hub([&](core::hub& h) {
-        const auto now = h.time().now();
-        try {
-          core::authenticate_service_request(authorization, h.options().host_name, r.permission, h.policies().list(),
-                                             now);
-        } catch (const core::hub_error& e) {
-          throw refused{e, now};
-        }
-        return now;
-      });
-    } catch (const refused& failure) {
-      c.now = failure.now;  // the refusal's timestamp is the hub's time when it happened
-      throw failure.error;
-    }
-
-    if (r.takes_body) {
-      if (req.body.size() > options_.max_body_bytes)  // a chunked body, which httplib does not limit
-        throw core_errors::message_too_large("The request body is " + std::to_string(req.body.size()) +
-                                             " bytes; at most " + std::to_string(options_.max_body_bytes) +
-                                             " are accepted.");
-      if (!is_blank(req.body)) c.body = parse_body(req.body);
-    }
-    return r.handler(c);
-  }
-
-  // An authentication failure carries the hub time at which it happened.
-  struct refused {
-    core::hub_error error;
-    core::time_point now;
-  };
 
   void render_protocol_error(const httplib::Request& req, httplib::Response& res) {
     const std::uint64_t exchange = observe_request(req);

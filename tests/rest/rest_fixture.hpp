@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -264,6 +265,22 @@ inline nlohmann::json twin_job(const std::string& id, const std::string& start_t
           {"updateTwin", {{"etag", "*"}, {"tags", {{"fleet", "A"}}}}},
           {"startTime", start_time},
           {"queryCondition", "*"}};
+}
+
+/// Sends `body` with Transfer-Encoding: chunked (no Content-Length), in pieces of `piece` bytes,
+/// as PUT or PATCH.
+inline httplib::Result send_chunked(httplib::Client client, const std::string& method, const std::string& path,
+                                    const httplib::Headers& headers, const std::string& body, std::size_t piece) {
+  std::size_t sent = 0;
+  const auto provider = [&](std::size_t, httplib::DataSink& sink) {
+    const std::size_t n = std::min(piece, body.size() - sent);
+    sink.write(body.data() + sent, n);
+    sent += n;
+    if (sent == body.size()) sink.done();
+    return true;
+  };
+  const std::string type = "application/json; charset=utf-8";
+  return method == "PATCH" ? client.Patch(path, headers, provider, type) : client.Put(path, headers, provider, type);
 }
 
 /// The parsed JSON body of a response (fails the test when it is not JSON).

@@ -9,6 +9,7 @@
 using mockhub::test::body_of;
 using mockhub::test::check_error;
 using mockhub::test::rest_fixture;
+using mockhub::test::send_chunked;
 using nlohmann::json;
 
 TEST_CASE("Unknown paths are 404 with an IoT Hub error body; a known path with another method is 405", "[rest][protocol]") {
@@ -91,17 +92,7 @@ TEST_CASE("Request bodies: malformed JSON, too deep, too large, missing", "[rest
   }
   SECTION("over the limit, chunked") {
     const std::string big = "{\"deviceId\":\"" + std::string(5000, 'a') + "\"}";
-    std::size_t sent = 0;
-    const auto r = hub.client().Put(
-        rest_fixture::with_api("/devices/dev1"), hub.auth(),
-        [&](std::size_t, httplib::DataSink& sink) {
-          const std::size_t n = std::min<std::size_t>(1000, big.size() - sent);
-          sink.write(big.data() + sent, n);
-          sent += n;
-          if (sent == big.size()) sink.done();
-          return true;
-        },
-        ct);
+    const auto r = send_chunked(hub.client(), "PUT", rest_fixture::with_api("/devices/dev1"), hub.auth(), big, 1000);
     REQUIRE(r);
     CHECK(r->status == 413);
     CHECK(r->get_header_value("iothub-errorcode") == "MessageTooLarge");

@@ -150,3 +150,15 @@ TEST_CASE("request_id reads $rid from a topic's query", "[plugin]") {
   CHECK_FALSE(request_id("$iothub/twin/GET/"));
   CHECK_FALSE(request_id("$iothub/twin/GET/?$rid="));
 }
+
+TEST_CASE("A $rid longer than 1024 bytes makes a twin or method publish unsupported", "[plugin][hostile]") {
+  const topic_identity who{.device_id = "dev1"};
+  const std::string longest(max_request_id_bytes, '7');
+  CHECK(request_id("$iothub/twin/GET/?$rid=" + longest) == longest);
+  CHECK(classify_publish("$iothub/twin/GET/?$rid=" + longest, who) == publish_kind::twin_get);
+  const std::string huge(max_request_id_bytes + 1, '7');
+  CHECK_FALSE(request_id("$iothub/twin/GET/?$rid=" + huge));
+  CHECK_FALSE(classify_publish("$iothub/twin/GET/?$rid=" + huge, who));
+  CHECK_FALSE(classify_publish("$iothub/twin/PATCH/properties/reported/?$rid=" + huge, who));
+  CHECK_FALSE(classify_publish("$iothub/methods/res/200/?$rid=" + huge, who));
+}

@@ -205,6 +205,12 @@ TEST_CASE("Method invocation bodies are validated as the hub does", "[core][meth
       {R"({"methodName":"m","responseTimeoutInSeconds":"30"})", 400004, "must be an integer"},
       {R"({"methodName":"m","connectTimeoutInSeconds":-1})", 400004, "connectTimeoutInSeconds is -1"},
       {R"({"methodName":"m","connectTimeoutInSeconds":301})", 400004, "between 0 and 300"},
+      {R"({"methodName":"m","responseTimeoutInSeconds":18446744073709551615})", 400004,
+       "responseTimeoutInSeconds is 18446744073709551615;"},
+      {R"({"methodName":"m","connectTimeoutInSeconds":9223372036854775808})", 400004,
+       "connectTimeoutInSeconds is 9223372036854775808;"},
+      {R"({"methodName":"m","responseTimeoutInSeconds":-0})", 400004, "responseTimeoutInSeconds is 0;"},
+      {R"({"methodName":"m","responseTimeoutInSeconds":30.5})", 400004, "must be an integer"},
       {R"([1])", 400004, "JSON object"},
   }));
   CAPTURE(body);

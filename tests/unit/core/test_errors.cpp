@@ -56,3 +56,9 @@ TEST_CASE("A hub error is thrown and caught as one type", "[core][errors]") {
     CHECK(std::string(e.what()) == "Timed out waiting for device to connect.");
   }
 }
+
+TEST_CASE("A NUL byte in an error message is escaped, so the message is not cut short", "[core][errors][hostile]") {
+  const auto e = errors::argument_invalid(std::string("Device id 'a\0b' is not valid.", 29));
+  CHECK(std::string(e.what()) == "Device id 'a\\u0000b' is not valid.");
+  CHECK(e.message() == "Device id 'a\\u0000b' is not valid.");
+}
