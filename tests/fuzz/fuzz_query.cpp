@@ -63,7 +63,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (const auto c = query::parse_condition(text)) {
       const std::string printed = query::ast::to_text(*c);
       const auto reparsed = query::parse_condition(printed);
-      FUZZ_CHECK(reparsed && query::ast::to_text(*reparsed) == printed, "condition print -> parse round trip");
+      const std::string again = reparsed ? query::ast::to_text(*reparsed) : std::string("(nothing)");
+      if (again != printed) std::fprintf(stderr, "printed: %s\nreprinted: %s\n", printed.c_str(), again.c_str());
+      FUZZ_CHECK(again == printed, "condition print -> parse round trip");
     }
   } catch (const hub_error& e) {
     check_error(e);

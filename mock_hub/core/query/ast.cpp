@@ -80,9 +80,12 @@ void print_number(std::string& out, const nlohmann::json& v) {
     out += std::to_string(v.get<std::int64_t>());
   } else if (v.is_number_unsigned()) {
     out += std::to_string(v.get<std::uint64_t>());
+  } else if (const double d = v.get<double>(); d == 0 && std::signbit(d)) {
+    // to_chars writes "-0", which reads back as the integer 0: keep the float's sign.
+    out += "-0.0";
   } else {
     std::array<char, 64> buf{};
-    auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v.get<double>());
+    auto r = std::to_chars(buf.data(), buf.data() + buf.size(), d);
     out.append(buf.data(), r.ptr);
   }
 }

@@ -51,6 +51,10 @@ TEST_CASE("A query prints to its canonical text, which parses back to the same t
        "SELECT * FROM devices.jobs WHERE devices.jobs.status = 'completed'"},
       {"SELECT * FROM Devices.Modules", "SELECT * FROM devices.modules"},
       {"SELECT\n\t*\r\nFROM   devices\nWHERE\ttags.a\n=\n1", "SELECT * FROM devices WHERE tags.a = 1"},
+      // Found by fuzz_query (corpus crash-84217c3f): -0.0 printed as "-0" read back as the integer 0.
+      {"SELECT * FROM devices WHERE S = 'x'AND tags.a.b != -0.0e3",
+       "SELECT * FROM devices WHERE S = 'x' AND tags.a.b != -0.0"},
+      {"SELECT * FROM devices WHERE a = -0 OR a = 0.0", "SELECT * FROM devices WHERE a = 0 OR a = 0"},
   }));
   CAPTURE(text);
   const std::string printed = ast::to_text(parse_query(text));
