@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
 #include <sys/inotify.h>
 #include <poll.h>
 #include <unistd.h>
@@ -13,6 +15,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,6 +28,7 @@
 
 #include "mock_hub/server/child_process.hpp"
 #include "mock_hub/server/hub_state_file.hpp"
+#include "mock_hub/store/sqlite_store.hpp"
 #include "service/extension_client.hpp"
 #include "service/service_client.hpp"
 
@@ -252,4 +256,73 @@ TEST_CASE("A hub killed with SIGKILL mid-job and started again on its data direc
   CHECK((fs::status(data_dir / "hub.db").permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
   ::kill(hub.process.pid(), SIGTERM);
   CHECK(hub.process.wait_for_exit(bound));
+}
+
+namespace {
+// A `mockhub` invocation run to its end: exit status and output (stdout and stderr).
+std::pair<int, std::string> run_mockhub(const std::vector<std::string>& args, const fs::path& output) {
+  auto p = child_process::spawn({.program = MOCKHUB_BINARY, .arguments = args, .output_file = output});
+  REQUIRE(p.wait_for_exit(bound));
+  const int raw = *p.wait_status();
+  std::ifstream in(output);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw), text};
+}
+}  // namespace
+
+TEST_CASE("start refuses a data directory written by a newer mockhub, or a damaged one: exit 1 and why",
+          "[store][cli]") {
+  scratch_dir scratch;
+  const auto data_dir = scratch.path / "hub";
+  const auto file = data_dir / "hub.db";
+  { mockhub::store::sqlite_store({.file = file}).load(); }
+  std::string why;
+  SECTION("newer") {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "PRAGMA user_version = 2", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+    why = "the mockhub data file " + file.string() +
+          " was written by a newer mockhub (schema version 2; this mockhub reads version 1 and older)";
+  }
+  SECTION("damaged") {
+    fs::remove(file.string() + "-wal");
+    fs::remove(file.string() + "-shm");
+    std::ofstream(file, std::ios::trunc) << std::string(4096, '\x07');
+    why = "the mockhub data file " + file.string() + " is damaged or is not a SQLite database";
+  }
+  const auto [status, output] = run_mockhub(
+      {"start", "--no-tls", "--data-dir", data_dir.string(), "--mqtt-port", "0", "--rest-port", "0"},
+      scratch.path / "out.txt");
+  CHECK(status == 1);
+  CHECK_THAT(output, Catch::Contains(why));
+  CHECK_FALSE(fs::exists(data_dir / "hub.json"));
+}
+
+TEST_CASE("run keeps its hub in memory unless --persist (which needs --data-dir) keeps it in <data-dir>/hub.db",
+          "[store][cli]") {
+  scratch_dir scratch;
+  const auto data_dir = scratch.path / "hub";
+  const std::vector<std::string> ports = {"--no-tls", "--mqtt-port", "0", "--rest-port", "0"};
+  auto with = [&](std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  };
+  const auto in_memory =
+      run_mockhub(with({"run", "--data-dir", data_dir.string(), "--device-id", "gone"}, with(ports, {"--", "true"})),
+                  scratch.path / "1.txt");
+  CHECK(in_memory.first == 0);
+  CHECK_FALSE(fs::exists(data_dir / "hub.db"));
+
+  const auto kept = run_mockhub(
+      with({"run", "--persist", "--data-dir", data_dir.string(), "--device-id", "kept"}, with(ports, {"--", "true"})),
+      scratch.path / "2.txt");
+  CHECK(kept.first == 0);
+  const auto state = mockhub::store::sqlite_store({.file = data_dir / "hub.db"}).load();
+  REQUIRE(state.devices.size() == 1);
+  CHECK(state.devices[0].identity.device_id == "kept");
+
+  const auto usage = run_mockhub({"run", "--persist", "--", "true"}, scratch.path / "3.txt");
+  CHECK(usage.first == 2);
+  CHECK_THAT(usage.second, Catch::Contains("--persist requires --data-dir"));
 }
