@@ -16,14 +16,8 @@ std::optional<int> max_concurrent_jobs_for_tier(std::string_view tier) noexcept 
   return std::nullopt;
 }
 
-struct job_engine::device_run {
-  std::string device_id;
-  device_job_status status = device_job_status::pending;
-  std::optional<time_point> start_time;
-  std::optional<time_point> end_time;
-  time_point last_updated{};
-  std::optional<method_result> outcome;
-  std::optional<std::pair<std::string, std::string>> error;  // code name, description
+// A device's record (what the store keeps) and its devices.jobs document.
+struct job_engine::device_run : stored_device_run {
   // The record as devices.jobs returns it, kept current: the query engine reads documents in
   // batches and needs them to outlive each visit.
   std::string key;  // jobId '\n' deviceId
@@ -120,9 +114,7 @@ void job_engine::persist_job(const job_state& js) {
 }
 
 void job_engine::persist_run(const job_state& js, const device_run& r) {
-  if (store_)
-    store_->put_device_run(js.job.request.job_id,
-                           {r.device_id, r.status, r.start_time, r.end_time, r.last_updated, r.outcome, r.error});
+  if (store_) store_->put_device_run(js.job.request.job_id, r);
 }
 
 int job_engine::active_jobs() const noexcept {
@@ -416,13 +408,7 @@ void job_engine::restore(std::vector<stored_job> jobs,
     if (const auto runs = device_runs.find(id); runs != device_runs.end()) {
       for (auto& r : runs->second) {
         device_run run;
-        run.device_id = std::move(r.device_id);
-        run.status = r.status;
-        run.start_time = r.start_time;
-        run.end_time = r.end_time;
-        run.last_updated = r.last_updated;
-        run.outcome = std::move(r.outcome);
-        run.error = std::move(r.error);
+        static_cast<stored_device_run&>(run) = std::move(r);
         run.key = id + "\n" + run.device_id;
         bool changed = false;
         if (run.status == device_job_status::running && js.job.status == job_status::running) {

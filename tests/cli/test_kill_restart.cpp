@@ -8,8 +8,6 @@
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
-#include <sys/inotify.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -26,6 +24,8 @@
 #include <mockhub/device/client.hpp>
 #include <nlohmann/json.hpp>
 
+#include "cli/wait_for_file.hpp"
+#include "integration/temp_dir.hpp"
 #include "mock_hub/server/child_process.hpp"
 #include "mock_hub/server/hub_state_file.hpp"
 #include "mock_hub/store/sqlite_store.hpp"
@@ -43,38 +43,7 @@ namespace {
 
 constexpr auto bound = 120s;  // the hub starts a broker, under sanitizers, on a busy machine
 
-struct scratch_dir {
-  fs::path path;
-  scratch_dir() {
-    std::string tmpl = (fs::temp_directory_path() / "mockhub-restart-test-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~scratch_dir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
-
-// Waits (bounded) until `dir/name` exists; inotify, no polling.
-bool wait_for_file(const fs::path& dir, const std::string& name, std::chrono::milliseconds timeout) {
-  const int fd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-  REQUIRE(fd >= 0);
-  ::inotify_add_watch(fd, dir.c_str(), IN_CREATE | IN_MOVED_TO);
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  bool found = fs::exists(dir / name);
-  while (!found && std::chrono::steady_clock::now() < deadline) {
-    pollfd p{.fd = fd, .events = POLLIN, .revents = 0};
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    ::poll(&p, 1, static_cast<int>(std::max<long long>(left.count(), 0)));
-    char buf[4096];
-    while (::read(fd, buf, sizeof buf) > 0) {
-    }
-    found = fs::exists(dir / name);
-  }
-  ::close(fd);
-  return found;
-}
+using mockhub::test::wait_for_file;
 
 // A hub process on the data directory; returns once its hub.json says it accepts.
 struct hub_process {
@@ -160,16 +129,16 @@ fs::path write_fleet(const fs::path& dir, int n) {
 
 TEST_CASE("A hub killed with SIGKILL mid-job and started again on its data directory loses nothing it acknowledged",
           "[store][restart][integration]") {
-  scratch_dir scratch;
-  const auto data_dir = scratch.path / "hub";
+  mockhub::test::temp_dir scratch;
+  const auto data_dir = scratch.path() / "hub";
   fs::create_directory(data_dir);  // so that the wait for hub.json can watch it
   fs::permissions(data_dir, fs::perms::owner_all, fs::perm_options::replace);
-  const auto fleet = write_fleet(scratch.path, 6);
+  const auto fleet = write_fleet(scratch.path(), 6);
   const std::set<std::string> answering = {"lock-0", "lock-1"};
 
   std::string added_key, tags_etag;
   {
-    hub_process hub(data_dir, fleet, scratch.path / "first.log");
+    hub_process hub(data_dir, fleet, scratch.path() / "first.log");
     svc::service_client service(hub.state.service_connection_string, hub.rest());
     {
       fleet_clients devices(hub.state, answering);
@@ -201,7 +170,7 @@ TEST_CASE("A hub killed with SIGKILL mid-job and started again on its data direc
   }
   fs::remove(data_dir / "hub.json");  // left behind by the killed hub
 
-  hub_process hub(data_dir, fleet, scratch.path / "second.log");
+  hub_process hub(data_dir, fleet, scratch.path() / "second.log");
   svc::service_client service(hub.state.service_connection_string, hub.rest());
   std::set<std::string> everyone;
   for (const auto& [id, cs] : hub.state.devices) everyone.insert(id);
@@ -272,8 +241,8 @@ std::pair<int, std::string> run_mockhub(const std::vector<std::string>& args, co
 
 TEST_CASE("start refuses a data directory written by a newer mockhub, or a damaged one: exit 1 and why",
           "[store][cli]") {
-  scratch_dir scratch;
-  const auto data_dir = scratch.path / "hub";
+  mockhub::test::temp_dir scratch;
+  const auto data_dir = scratch.path() / "hub";
   const auto file = data_dir / "hub.db";
   { mockhub::store::sqlite_store({.file = file}).load(); }
   std::string why;
@@ -293,7 +262,7 @@ TEST_CASE("start refuses a data directory written by a newer mockhub, or a damag
   }
   const auto [status, output] = run_mockhub(
       {"start", "--no-tls", "--data-dir", data_dir.string(), "--mqtt-port", "0", "--rest-port", "0"},
-      scratch.path / "out.txt");
+      scratch.path() / "out.txt");
   CHECK(status == 1);
   CHECK_THAT(output, Catch::Contains(why));
   CHECK_FALSE(fs::exists(data_dir / "hub.json"));
@@ -301,8 +270,8 @@ TEST_CASE("start refuses a data directory written by a newer mockhub, or a damag
 
 TEST_CASE("run keeps its hub in memory unless --persist (which needs --data-dir) keeps it in <data-dir>/hub.db",
           "[store][cli]") {
-  scratch_dir scratch;
-  const auto data_dir = scratch.path / "hub";
+  mockhub::test::temp_dir scratch;
+  const auto data_dir = scratch.path() / "hub";
   const std::vector<std::string> ports = {"--no-tls", "--mqtt-port", "0", "--rest-port", "0"};
   auto with = [&](std::vector<std::string> a, const std::vector<std::string>& b) {
     a.insert(a.end(), b.begin(), b.end());
@@ -310,19 +279,19 @@ TEST_CASE("run keeps its hub in memory unless --persist (which needs --data-dir)
   };
   const auto in_memory =
       run_mockhub(with({"run", "--data-dir", data_dir.string(), "--device-id", "gone"}, with(ports, {"--", "true"})),
-                  scratch.path / "1.txt");
+                  scratch.path() / "1.txt");
   CHECK(in_memory.first == 0);
   CHECK_FALSE(fs::exists(data_dir / "hub.db"));
 
   const auto kept = run_mockhub(
       with({"run", "--persist", "--data-dir", data_dir.string(), "--device-id", "kept"}, with(ports, {"--", "true"})),
-      scratch.path / "2.txt");
+      scratch.path() / "2.txt");
   CHECK(kept.first == 0);
   const auto state = mockhub::store::sqlite_store({.file = data_dir / "hub.db"}).load();
   REQUIRE(state.devices.size() == 1);
   CHECK(state.devices[0].identity.device_id == "kept");
 
-  const auto usage = run_mockhub({"run", "--persist", "--", "true"}, scratch.path / "3.txt");
+  const auto usage = run_mockhub({"run", "--persist", "--", "true"}, scratch.path() / "3.txt");
   CHECK(usage.first == 2);
   CHECK_THAT(usage.second, Catch::Contains("--persist requires --data-dir"));
 }
