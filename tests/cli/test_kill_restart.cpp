@@ -27,6 +27,7 @@
 #include "cli/wait_for_file.hpp"
 #include "integration/temp_dir.hpp"
 #include "mock_hub/server/child_process.hpp"
+#include "mock_hub/server/hub_runtime.hpp"
 #include "mock_hub/server/hub_state_file.hpp"
 #include "mock_hub/store/sqlite_store.hpp"
 #include "service/extension_client.hpp"
@@ -155,12 +156,12 @@ TEST_CASE("A hub killed with SIGKILL mid-job and started again on its data direc
              std::chrono::steady_clock::now() < deadline) {
       }
       REQUIRE(progress.statistics.succeeded_count == 2);
+      tags_etag = service.twins().update_twin("lock-5", {{"tags", {{"room", "5.01"}}}}).etag;
       svc::twin_job later{.job_id = "floor-3", .query_condition = "tags.building = 43",
                           .patch = {{"properties", {{"desired", {{"floor", 3}}}}}},
                           .start_time = std::chrono::system_clock::now() + 2s};
       service.jobs().schedule_twin_update(later);
       added_key = service.registry().create_device("added").primary_key;
-      tags_etag = service.twins().update_twin("lock-5", {{"tags", {{"room", "5.01"}}}}).etag;
       svc::extension_client ext(hub.state.service_connection_string, hub.rest());
       ext.send_cloud_to_device("added", {.body = "kept while down"});
 
@@ -294,4 +295,9 @@ TEST_CASE("run keeps its hub in memory unless --persist (which needs --data-dir)
   const auto usage = run_mockhub({"run", "--persist", "--", "true"}, scratch.path() / "3.txt");
   CHECK(usage.first == 2);
   CHECK_THAT(usage.second, Catch::Contains("--persist requires --data-dir"));
+}
+
+TEST_CASE("hub_runtime refuses to persist without a data directory, before starting anything", "[store]") {
+  mockhub::server::hub_runtime hub({.persist = true});
+  CHECK_THROWS_WITH(hub.start(), "mockhub: persisting the hub's state needs a data directory");
 }
