@@ -76,6 +76,7 @@ const shared_access_policy& access_policies::add_policy(shared_access_policy pol
   check_key(policy.name, "primary", policy.primary_key);
   check_key(policy.name, "secondary", policy.secondary_key);
   policies_.push_back(std::move(policy));
+  changed();
   return policies_.back();
 }
 
@@ -91,6 +92,7 @@ const shared_access_policy& access_policies::update_policy(std::string_view name
                                    " shared access policies may grant ServiceConnect.");
   }
   policy.rights = rights;
+  changed();
   return policy;
 }
 
@@ -101,12 +103,14 @@ const shared_access_policy& access_policies::set_keys(std::string_view name, std
   check_key(name, "secondary", secondary_key);
   policy.primary_key = std::move(primary_key);
   policy.secondary_key = std::move(secondary_key);
+  changed();
   return policy;
 }
 
 void access_policies::remove_policy(std::string_view name) {
   const shared_access_policy& policy = existing(name);
   policies_.erase(policies_.begin() + (&policy - policies_.data()));
+  changed();
 }
 
 shared_access_policy& access_policies::existing(std::string_view name) {

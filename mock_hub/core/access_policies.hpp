@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -58,6 +59,11 @@ class access_policies {
   /// Removes a policy (built-ins included, as on a real hub). Throws 400004 for an unknown name.
   void remove_policy(std::string_view name);
 
+  /// Called after every change (the hub persists the policies then).
+  void on_change(std::function<void()> listener) { on_change_ = std::move(listener); }
+  /// Replaces every policy with stored ones (at load; no checks, no change reported).
+  void restore(std::vector<shared_access_policy> policies) { policies_ = std::move(policies); }
+
   /// Whether `name` follows the policy naming rule: 1 to 64 characters, each a letter, digit,
   /// `!`, `.`, `_` or `-`.
   static bool is_valid_name(std::string_view name) noexcept;
@@ -67,7 +73,12 @@ class access_policies {
   std::size_t service_connect_count_excluding(std::string_view name) const noexcept;
 
   id_source& ids_;
+  void changed() const {
+    if (on_change_) on_change_();
+  }
+
   std::vector<shared_access_policy> policies_;
+  std::function<void()> on_change_;
 };
 
 }  // namespace mockhub::core

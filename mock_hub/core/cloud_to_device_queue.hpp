@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <string>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "clock.hpp"
+#include "hub_store.hpp"
 #include "messages.hpp"
 
 namespace mockhub::core {
@@ -19,6 +21,9 @@ namespace mockhub::core {
 class cloud_to_device_queue {
  public:
   static constexpr std::size_t max_depth = 50;
+
+  /// `store` (optional) keeps every waiting message until it is delivered, expires or is purged.
+  explicit cloud_to_device_queue(hub_store* store = nullptr) : store_(store) {}
 
   /// Queues a message. Throws hub_error 403004 DeviceMaximumQueueDepthExceeded when the device
   /// already has `max_depth` unexpired messages waiting.
@@ -33,9 +38,20 @@ class cloud_to_device_queue {
   /// Unexpired messages waiting for the device.
   std::size_t depth(std::string_view device_id, time_point now);
 
+  /// Puts back a stored message (at load, in sequence order).
+  void restore(stored_cloud_to_device message);
+
  private:
-  void drop_expired(std::deque<cloud_to_device_message>& q, time_point now);
-  std::map<std::string, std::deque<cloud_to_device_message>, std::less<>> queues_;
+  struct entry {
+    std::uint64_t sequence;
+    cloud_to_device_message message;
+  };
+  void drop_expired(std::string_view device_id, std::deque<entry>& q, time_point now);
+  void forget(std::string_view device_id, const entry& e);
+
+  hub_store* store_;
+  std::uint64_t next_sequence_ = 1;
+  std::map<std::string, std::deque<entry>, std::less<>> queues_;
 };
 
 }  // namespace mockhub::core

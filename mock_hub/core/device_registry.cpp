@@ -100,7 +100,9 @@ const device_identity& device_registry::create_or_update_identity(std::string_vi
     d.generation_id = ids_.generation_id();
     d.etag = ids_.etag();
     device_record fresh{d, twin(d, now)};
-    return devices_.emplace(std::string(device_id), std::move(fresh)).first->second.identity;
+    const device_record& added = devices_.emplace(std::string(device_id), std::move(fresh)).first->second;
+    persist(added);
+    return added.identity;
   }
 
   if (it == devices_.end()) throw errors::device_not_found(device_id);
@@ -113,6 +115,7 @@ const device_identity& device_registry::create_or_update_identity(std::string_vi
   d.etag = ids_.etag();
   r.identity = std::move(d);
   r.twin.sync_identity(r.identity);
+  persist(r);
   return r.identity;
 }
 
@@ -127,6 +130,7 @@ void device_registry::delete_identity(std::string_view device_id, std::optional<
     throw errors::precondition_failed("The If-Match etag " + std::string(*if_match) + " does not match device '" +
                                       std::string(device_id) + "' (etag \"" + it->second.identity.etag + "\").");
   devices_.erase(it);
+  if (store_) store_->delete_device(device_id);
 }
 
 std::vector<const device_identity*> device_registry::get_devices(std::int64_t top) const {
@@ -172,7 +176,9 @@ twin_write device_registry::update_twin(std::string_view device_id, const nlohma
                                         std::optional<std::string_view> if_match) {
   device_record& r = record(device_id);
   check_twin_etag(r.twin, device_id, if_match);
+  const auto version = r.twin.version();
   auto notification = r.twin.update(patch, clock_.now());
+  if (r.twin.version() != version) persist(r);
   return {r.twin.document(), std::move(notification)};
 }
 
@@ -180,7 +186,9 @@ twin_write device_registry::replace_twin(std::string_view device_id, const nlohm
                                          std::optional<std::string_view> if_match) {
   device_record& r = record(device_id);
   check_twin_etag(r.twin, device_id, if_match);
+  const auto version = r.twin.version();
   auto notification = r.twin.replace(replacement, clock_.now());
+  if (r.twin.version() != version) persist(r);
   return {r.twin.document(), std::move(notification)};
 }
 
@@ -189,7 +197,23 @@ nlohmann::json device_registry::get_twin_for_device(std::string_view device_id) 
 }
 
 std::int64_t device_registry::update_reported_properties(std::string_view device_id, const nlohmann::json& patch) {
-  return record(device_id).twin.update_reported(patch, clock_.now());
+  device_record& r = record(device_id);
+  const auto version = r.twin.version();
+  const auto reported = r.twin.update_reported(patch, clock_.now());
+  if (r.twin.version() != version) persist(r);
+  return reported;
+}
+
+void device_registry::restore(stored_device device) {
+  device.identity.connection = connection_state::disconnected;
+  std::string id = device.identity.device_id;
+  device_record r{std::move(device.identity), twin(std::move(device.twin))};
+  r.twin.sync_identity(r.identity);
+  devices_.insert_or_assign(std::move(id), std::move(r));
+}
+
+void device_registry::persist(const device_record& r) {
+  if (store_) store_->put_device(r.identity, r.twin.document());
 }
 
 void device_registry::set_connection_state(std::string_view device_id, connection_state state) {

@@ -15,6 +15,7 @@
 
 #include "clock.hpp"
 #include "device_identity.hpp"
+#include "hub_store.hpp"
 #include "id_source.hpp"
 #include "twin.hpp"
 
@@ -37,7 +38,12 @@ struct twin_write {
 
 class device_registry {
  public:
-  device_registry(clock& clk, id_source& ids) : clock_(clk), ids_(ids) {}
+  /// `store` (optional) receives every identity and twin write before the operation returns.
+  device_registry(clock& clk, id_source& ids, hub_store* store = nullptr) : clock_(clk), ids_(ids), store_(store) {}
+
+  /// Puts back a stored device (at load, before any operation). Its connection state is
+  /// Disconnected: no device is connected to a hub that just started.
+  void restore(stored_device device);
 
   /// Devices_CreateOrUpdateIdentity (PUT /devices/{id}).
   /// - No If-Match: create. 409001 DeviceAlreadyExists when the id is taken.
@@ -107,9 +113,11 @@ class device_registry {
   };
   device_record& record(std::string_view device_id);
   const device_record& record(std::string_view device_id) const;
+  void persist(const device_record& r);
 
   clock& clock_;
   id_source& ids_;
+  hub_store* store_;
   std::map<std::string, device_record, std::less<>> devices_;
 };
 

@@ -74,6 +74,9 @@ class direct_methods {
   bool device_responded(std::string_view device_id, std::string_view request_id, int status, std::string_view payload);
 
   std::size_t pending() const noexcept { return calls_.size(); }
+  /// The request id ($rid) of the next call sent, then counting up (1 by default). A restarted
+  /// hub starts past every id its earlier runs used, so a late answer to one of them matches nothing.
+  void set_next_request_id(std::uint64_t id) noexcept { next_request_id_ = id; }
 
  private:
   struct call {

@@ -19,16 +19,42 @@ class hub::twin_source final : public query::document_source {
 };
 
 hub::hub(hub_options options, clock& clk, id_source& ids, device_channel& channel)
+    : hub(std::move(options), clk, ids, channel, *std::make_unique<memory_store>().release()) {
+  owned_store_.reset(&store_);
+}
+
+hub::hub(hub_options options, clock& clk, id_source& ids, device_channel& channel, hub_store& store)
     : options_(std::move(options)),
       clock_(clk),
       ids_(ids),
       channel_(channel),
-      registry_(clk, ids),
+      store_(store),
+      registry_(clk, ids, &store_),
       policies_(ids),
       telemetry_(options_.telemetry_per_device),
+      cloud_to_device_(&store_),
       methods_(clk, sessions_, channel),
       twins_(std::make_unique<twin_source>(registry_)),
-      jobs_(options_.jobs, clk, *this) {}
+      jobs_(options_.jobs, clk, *this, &store_) {
+  load();
+  policies_.on_change([this] { store_.put_policies(policies_.list()); });
+}
+
+void hub::load() {
+  stored_state state = store_.load();
+  // Request ids of earlier runs are never reused (a late answer must match nothing).
+  if (state.boot > 0) methods_.set_next_request_id(state.boot * 1'000'000'000ULL + 1);
+  for (auto& d : state.devices) registry_.restore(std::move(d));
+  if (state.policies) policies_.restore(std::move(*state.policies));
+  std::vector<std::string> waiting;
+  for (auto& m : state.cloud_to_device) {
+    if (waiting.empty() || waiting.back() != m.device_id) waiting.push_back(m.device_id);
+    cloud_to_device_.restore(std::move(m));
+  }
+  hub_store::batch b(&store_);
+  for (const auto& id : waiting) refresh_cloud_to_device_count(id);
+  jobs_.restore(std::move(state.jobs), std::move(state.job_devices));
+}
 
 query::query_page hub::query(std::string_view text, const query::page_request& page) const {
   const auto q = query::compile_query(text);
@@ -68,6 +94,7 @@ const device_identity& hub::create_or_update_identity(std::string_view device_id
 }
 
 void hub::delete_identity(std::string_view device_id, std::optional<std::string_view> if_match) {
+  hub_store::batch b(&store_);
   registry_.delete_identity(device_id, if_match);
   const bool was_connected = sessions_.is_connected(device_id);
   sessions_.forget(device_id);
@@ -84,6 +111,7 @@ void hub::delete_identity(std::string_view device_id, std::optional<std::string_
 }
 
 void hub::reset() {
+  hub_store::batch b(&store_);
   std::vector<std::string> ids;
   registry_.for_each_identity([&](const device_identity& d) { ids.push_back(d.device_id); });
   // Devices first: their pending method calls end while the jobs that wait on them still exist.
@@ -138,6 +166,7 @@ std::string hub::send_cloud_to_device_message(std::string_view device_id, cloud_
   if (!message.message_id) message.message_id = ids_.hex_id();
   message.to = "/devices/" + std::string(device_id) + "/messages/devicebound";
   std::string id = *message.message_id;
+  hub_store::batch b(&store_);
   cloud_to_device_.enqueue(device_id, std::move(message), now);
   deliver_cloud_to_device(device_id);
   refresh_cloud_to_device_count(device_id);
@@ -146,6 +175,7 @@ std::string hub::send_cloud_to_device_message(std::string_view device_id, cloud_
 
 std::size_t hub::purge_cloud_to_device_message_queue(std::string_view device_id) {
   if (!registry_.find(device_id)) throw errors::device_not_found(device_id);
+  hub_store::batch b(&store_);
   const std::size_t n = cloud_to_device_.purge(device_id);
   refresh_cloud_to_device_count(device_id);
   return n;
@@ -153,6 +183,8 @@ std::size_t hub::purge_cloud_to_device_message_queue(std::string_view device_id)
 
 void hub::deliver_cloud_to_device(std::string_view device_id) {
   if (!sessions_.is_subscribed(device_id, device_subscription::cloud_to_device)) return;
+  // The messages leave the store in the batch that sends them: at least once across a restart.
+  hub_store::batch b(&store_);
   for (const auto& m : cloud_to_device_.take(device_id, clock_.now())) channel_.send_cloud_to_device(device_id, m);
 }
 

@@ -26,6 +26,7 @@
 #include "device_sessions.hpp"
 #include "direct_methods.hpp"
 #include "fault_injection.hpp"
+#include "hub_store.hpp"
 #include "id_source.hpp"
 #include "job_engine.hpp"
 #include "query/compiled_query.hpp"
@@ -48,7 +49,13 @@ class hub : private job_device_operations {
  public:
   static constexpr std::size_t max_cloud_to_device_bytes = 64 * 1024;
 
+  /// A hub whose state lives only in memory.
   hub(hub_options options, clock& clk, id_source& ids, device_channel& channel);
+  /// A hub that rebuilds itself from `store` (devices, twins, policies, jobs and their device
+  /// records, waiting cloud-to-device messages; jobs resume as job_engine::restore says) and
+  /// writes every change to it before the operation returns. `store` must outlive the hub.
+  /// Throws what the store throws when it cannot be read.
+  hub(hub_options options, clock& clk, id_source& ids, device_channel& channel, hub_store& store);
   hub(const hub&) = delete;
   hub& operator=(const hub&) = delete;
 
@@ -138,6 +145,7 @@ class hub : private job_device_operations {
   void cancel_fault(std::string_view device_id);
   /// Tells the channel the device's credentials: disabled while an auth-error fault refuses it.
   void announce_identity(std::string_view device_id, const device_identity& identity);
+  void load();
 
   // job_device_operations
   const query::document_source& twins() const override { return *twins_; }
@@ -150,6 +158,8 @@ class hub : private job_device_operations {
   clock& clock_;
   id_source& ids_;
   device_channel& channel_;
+  std::unique_ptr<hub_store> owned_store_;
+  hub_store& store_;
   device_registry registry_;
   access_policies policies_;
   device_sessions sessions_;

@@ -16,14 +16,8 @@ std::optional<int> max_concurrent_jobs_for_tier(std::string_view tier) noexcept 
   return std::nullopt;
 }
 
-struct job_engine::device_run {
-  std::string device_id;
-  device_job_status status = device_job_status::pending;
-  std::optional<time_point> start_time;
-  std::optional<time_point> end_time;
-  time_point last_updated{};
-  std::optional<method_result> outcome;
-  std::optional<std::pair<std::string, std::string>> error;  // code name, description
+// A device's record (what the store keeps) and its devices.jobs document.
+struct job_engine::device_run : stored_device_run {
   // The record as devices.jobs returns it, rendered when a query reads it after a change (not at
   // every change: a job over 10,000 devices changes each record three times, and building the
   // document each time was the executor's largest cost in bench B1). It is kept, because the
@@ -42,6 +36,7 @@ struct job_engine::job_state {
   clock::timer_id start_timer = 0;
   clock::timer_id deadline_timer = 0;
   clock::timer_id retention_timer = 0;
+  std::optional<time_point> run_started;
 
   bool active() const noexcept {
     return job.status == job_status::queued || job.status == job_status::scheduled || job.status == job_status::running;
@@ -95,8 +90,12 @@ class job_engine::records_source final : public query::document_source {
 // A device record changed: its document is rendered again when a query next reads it.
 void job_engine::refresh_record(const job_state&, device_run& r) { r.stale = true; }
 
-job_engine::job_engine(job_engine_options options, clock& clk, job_device_operations& devices)
-    : options_(std::move(options)), clock_(clk), devices_(devices), records_(std::make_unique<records_source>(*this)) {
+job_engine::job_engine(job_engine_options options, clock& clk, job_device_operations& devices, hub_store* store)
+    : options_(std::move(options)),
+      clock_(clk),
+      devices_(devices),
+      store_(store),
+      records_(std::make_unique<records_source>(*this)) {
   if (options_.slice == 0) options_.slice = 1;
   if (options_.max_in_flight == 0) options_.max_in_flight = 1;
 }
@@ -115,6 +114,15 @@ void job_engine::clear() {
   creation_order_.clear();
   running_.clear();
   round_robin_ = 0;
+  if (store_) store_->delete_all_jobs();
+}
+
+void job_engine::persist_job(const job_state& js) {
+  if (store_) store_->put_job({js.job, js.run_started});
+}
+
+void job_engine::persist_run(const job_state& js, const device_run& r) {
+  if (store_) store_->put_device_run(js.job.request.job_id, r);
 }
 
 int job_engine::active_jobs() const noexcept {
@@ -149,12 +157,22 @@ const scheduled_job& job_engine::create_scheduled_job(job_request request) {
   const std::string id = job.request.job_id;
   auto& js = *jobs_.emplace(id, std::make_unique<job_state>(std::move(job), std::move(condition))).first->second;
   creation_order_.push_back(id);
+  persist_job(js);
+  arm_start(js);
+  return js.job;
+}
 
+void job_engine::arm_start(job_state& js) {
+  const time_point now = clock_.now();
+  const std::string id = js.job.request.job_id;
   const time_point start_at = std::max(js.job.start_time, now);
   if (start_at > now)
     clock_.call_at(now, [this, id] {
       const auto it = jobs_.find(id);
-      if (it != jobs_.end() && it->second->job.status == job_status::queued) it->second->job.status = job_status::scheduled;
+      if (it != jobs_.end() && it->second->job.status == job_status::queued) {
+        it->second->job.status = job_status::scheduled;
+        persist_job(*it->second);
+      }
     });
   js.start_timer = clock_.call_at(start_at, [this, id] {
     const auto it = jobs_.find(id);
@@ -162,13 +180,14 @@ const scheduled_job& job_engine::create_scheduled_job(job_request request) {
     it->second->start_timer = 0;
     start(*it->second);
   });
-  return js.job;
 }
 
 void job_engine::start(job_state& js) {
   if (js.job.status != job_status::queued && js.job.status != job_status::scheduled) return;
+  hub_store::batch b(store_);
   js.job.status = job_status::running;
   const time_point now = clock_.now();
+  js.run_started = now;
   // The query runs now, against the twins of this moment: devices added later are not included.
   js.condition.scan(devices_.twins(), [&js, now](std::string_view device_id, const json&) {
     device_run run;
@@ -178,25 +197,36 @@ void job_engine::start(job_state& js) {
     js.devices.push_back(std::move(run));
     return true;
   });
-  for (auto& run : js.devices) refresh_record(js, run);
+  for (auto& run : js.devices) {
+    refresh_record(js, run);
+    persist_run(js, run);
+  }
   auto& stats = js.job.statistics;
   stats.device_count = static_cast<std::int32_t>(js.devices.size());
   stats.pending_count = stats.device_count;
+  persist_job(js);
   if (js.devices.empty()) {
     finish(js, job_status::completed);
     return;
   }
+  arm_deadline(js);
+  running_.push_back(js.job.request.job_id);
+  schedule_pump();
+}
+
+void job_engine::arm_deadline(job_state& js) {
   const std::string id = js.job.request.job_id;
-  js.deadline_timer = clock_.call_after(std::chrono::seconds(js.job.request.max_execution_time_seconds), [this, id] {
+  const time_point deadline = js.run_started.value_or(clock_.now()) +
+                              std::chrono::seconds(js.job.request.max_execution_time_seconds);
+  js.deadline_timer = clock_.call_at(deadline, [this, id] {
     const auto it = jobs_.find(id);
     if (it == jobs_.end() || it->second->job.status != job_status::running) return;
     it->second->deadline_timer = 0;
+    hub_store::batch b(store_);
     end_unfinished(*it->second, device_job_status::failed, "JobTimedOut",
                    "The job reached its maxExecutionTimeInSeconds before this device finished.");
     finish(*it->second, job_status::completed);
   });
-  running_.push_back(id);
-  schedule_pump();
 }
 
 void job_engine::schedule_pump() {
@@ -210,35 +240,50 @@ void job_engine::schedule_pump() {
 }
 
 void job_engine::pump() {
-  std::size_t started = 0;
-  while (!running_.empty()) {
-    if (next_operation_at_ && *next_operation_at_ > clock_.now()) {
-      schedule_pump();
-      return;
-    }
-    // Round-robin: the next running job that has a device left and may start it now.
-    bool any = false;
-    for (std::size_t tries = 0; tries < running_.size() && !any; ++tries) {
-      round_robin_ %= running_.size();
-      auto& js = state(running_[round_robin_]);
-      ++round_robin_;
-      const bool method = js.job.request.type == job_type::schedule_device_method;
-      if (js.next >= js.devices.size() || (method && in_flight_ >= options_.max_in_flight)) continue;
-      if (started == options_.slice) {
-        schedule_pump();  // more to do: yield to other work first
-        return;
+  // Two phases: first the devices of this round are marked running, and that is committed to
+  // the store before any of them is contacted, so that a hub killed mid-round never runs a
+  // device twice after a restart (see restore()); then their operations run, in one batch.
+  std::vector<std::pair<std::string, std::size_t>> starts;
+  {
+    hub_store::batch b(store_);
+    bool more = true;
+    while (more && !running_.empty()) {
+      if (next_operation_at_ && *next_operation_at_ > clock_.now()) {
+        schedule_pump();
+        break;
       }
-      any = start_next_device(js);
-      ++started;
+      // Round-robin: the next running job that has a device left and may start it now.
+      bool any = false;
+      for (std::size_t tries = 0; tries < running_.size() && !any; ++tries) {
+        round_robin_ %= running_.size();
+        auto& js = state(running_[round_robin_]);
+        ++round_robin_;
+        const bool method = js.job.request.type == job_type::schedule_device_method;
+        if (js.next >= js.devices.size() || (method && in_flight_ >= options_.max_in_flight)) continue;
+        if (starts.size() == options_.slice) {
+          schedule_pump();  // more to do: yield to other work first
+          more = false;
+          break;
+        }
+        if (const auto index = mark_next_device(js)) {
+          starts.emplace_back(js.job.request.job_id, *index);
+          any = true;
+        }
+      }
+      if (!more) break;
+      if (!any) break;  // everything left waits for method calls to finish
+      if (options_.device_operations_per_second)
+        next_operation_at_ = clock_.now() + std::chrono::duration_cast<duration>(std::chrono::duration<double>(
+                                                1.0 / *options_.device_operations_per_second));
     }
-    if (!any) return;  // everything left waits for method calls to finish
-    if (options_.device_operations_per_second)
-      next_operation_at_ = clock_.now() + std::chrono::duration_cast<duration>(
-                                              std::chrono::duration<double>(1.0 / *options_.device_operations_per_second));
   }
+  hub_store::batch b(store_);
+  for (const auto& [job_id, index] : starts) run_device(job_id, index);
 }
 
-bool job_engine::start_next_device(job_state& js) {
+std::optional<std::size_t> job_engine::mark_next_device(job_state& js) {
+  while (js.next < js.devices.size() && js.devices[js.next].status != device_job_status::pending) ++js.next;
+  if (js.next >= js.devices.size()) return std::nullopt;
   const std::size_t index = js.next++;
   device_run& run = js.devices[index];
   const time_point now = clock_.now();
@@ -248,19 +293,28 @@ bool job_engine::start_next_device(job_state& js) {
   --js.job.statistics.pending_count;
   ++js.job.statistics.running_count;
   refresh_record(js, run);
-  const std::string job_id = js.job.request.job_id;
+  persist_run(js, run);
+  if (js.job.request.type == job_type::schedule_device_method) ++in_flight_;
+  return index;
+}
+
+void job_engine::run_device(const std::string& job_id, std::size_t index) {
+  const auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return;
+  job_state& js = *it->second;
+  const device_run& run = js.devices[index];
   const std::string device_id = run.device_id;
 
   if (js.job.request.type == job_type::schedule_update_twin) {
+    if (run.status != device_job_status::running) return;
     try {
       devices_.update_twin_for_job(device_id, js.job.request.update_twin);
       device_finished(job_id, index, device_job_status::completed, std::nullopt, std::nullopt);
     } catch (const hub_error& e) {
       device_finished(job_id, index, device_job_status::failed, std::nullopt, e);
     }
-    return true;
+    return;
   }
-  ++in_flight_;
   auto done = [this, job_id, index](const method_outcome& outcome) {
     --in_flight_;
     if (const auto* r = std::get_if<method_result>(&outcome))
@@ -268,16 +322,20 @@ bool job_engine::start_next_device(job_state& js) {
     else
       device_finished(job_id, index, device_job_status::failed, std::nullopt, std::get<hub_error>(outcome));
   };
+  if (run.status != device_job_status::running) {  // ended meanwhile (cancelled)
+    --in_flight_;
+    return;
+  }
   try {
     devices_.invoke_method_for_job(device_id, *js.job.request.method, done);
   } catch (const hub_error& e) {
     done(e);
   }
-  return true;
 }
 
 void job_engine::device_finished(const std::string& job_id, std::size_t index, device_job_status status,
                                  std::optional<method_result> outcome, std::optional<hub_error> error) {
+  hub_store::batch b(store_);
   const auto it = jobs_.find(job_id);
   if (it != jobs_.end()) {
     job_state& js = *it->second;
@@ -290,11 +348,12 @@ void job_engine::device_finished(const std::string& job_id, std::size_t index, d
       run.outcome = std::move(outcome);
       if (error) run.error = std::make_pair(error->name(), std::string(error->what()));
       refresh_record(js, run);
+      persist_run(js, run);
       auto& stats = js.job.statistics;
       --stats.running_count;
       if (status == device_job_status::completed) ++stats.succeeded_count;
       else ++stats.failed_count;
-      if (js.next == js.devices.size() && stats.running_count == 0) finish(js, job_status::completed);
+      if (stats.pending_count == 0 && stats.running_count == 0) finish(js, job_status::completed);
     }
   }
   if (!running_.empty()) schedule_pump();
@@ -314,6 +373,7 @@ void job_engine::end_unfinished(job_state& js, device_job_status status, const c
       run.error = std::make_pair(std::string(code), std::string(description));
     }
     refresh_record(js, run);
+    persist_run(js, run);
   }
   js.next = js.devices.size();
 }
@@ -325,12 +385,88 @@ void job_engine::finish(job_state& js, job_status status) {
     if (*timer) clock_.cancel(*timer);
     *timer = 0;
   }
+  std::erase(running_, js.job.request.job_id);
+  persist_job(js);
+  arm_retention(js);
+}
+
+void job_engine::arm_retention(job_state& js) {
   const std::string id = js.job.request.job_id;
-  std::erase(running_, id);
-  js.retention_timer = clock_.call_after(options_.retention, [this, id] {
+  js.retention_timer = clock_.call_at(js.job.end_time.value_or(clock_.now()) + options_.retention, [this, id] {
     jobs_.erase(id);
     std::erase(creation_order_, id);
+    if (store_) store_->delete_job(id);
   });
+}
+
+void job_engine::restore(std::vector<stored_job> jobs,
+                         std::map<std::string, std::vector<stored_device_run>, std::less<>> device_runs) {
+  hub_store::batch b(store_);
+  const time_point now = clock_.now();
+  for (auto& stored : jobs) {
+    auto condition = query::compile_condition(stored.job.request.query_condition);
+    const std::string id = stored.job.request.job_id;
+    auto& js = *jobs_.insert_or_assign(id, std::make_unique<job_state>(std::move(stored.job), std::move(condition)))
+                    .first->second;
+    js.run_started = stored.run_started;
+    creation_order_.push_back(id);
+    const bool method = js.job.request.type == job_type::schedule_device_method;
+    auto& stats = js.job.statistics;
+    stats = {};
+    if (const auto runs = device_runs.find(id); runs != device_runs.end()) {
+      for (auto& r : runs->second) {
+        device_run run;
+        static_cast<stored_device_run&>(run) = std::move(r);
+        run.key = id + "\n" + run.device_id;
+        bool changed = false;
+        if (run.status == device_job_status::running && js.job.status == job_status::running) {
+          changed = true;
+          if (method) {
+            // Sent before the hub stopped: the device may have run it, and its answer can no
+            // longer reach the hub. Never sent twice; it ends as an unanswered call does.
+            const auto e = errors::gateway_timeout("Timed out waiting for the response from device.");
+            run.status = device_job_status::failed;
+            run.end_time = now;
+            run.error = std::make_pair(e.name(), std::string(e.what()));
+          } else {
+            // Its twin write was never committed (it commits with the record's end).
+            run.status = device_job_status::pending;
+            run.start_time.reset();
+          }
+          run.last_updated = now;
+        }
+        ++stats.device_count;
+        switch (run.status) {
+          case device_job_status::pending: case device_job_status::scheduled: ++stats.pending_count; break;
+          case device_job_status::running: ++stats.running_count; break;
+          case device_job_status::completed: ++stats.succeeded_count; break;
+          case device_job_status::failed: ++stats.failed_count; break;
+          case device_job_status::canceled: break;
+        }
+        refresh_record(js, run);
+        if (changed) persist_run(js, run);
+        js.devices.push_back(std::move(run));
+      }
+    }
+    switch (js.job.status) {
+      case job_status::queued:
+      case job_status::scheduled:
+        arm_start(js);
+        break;
+      case job_status::running:
+        if (stats.pending_count == 0 && stats.running_count == 0) {
+          finish(js, job_status::completed);
+          break;
+        }
+        arm_deadline(js);
+        running_.push_back(id);
+        schedule_pump();
+        break;
+      default:
+        arm_retention(js);
+        break;
+    }
+  }
 }
 
 const scheduled_job& job_engine::get_scheduled_job(std::string_view job_id) const { return state(job_id).job; }
@@ -347,6 +483,7 @@ const scheduled_job& job_engine::cancel_scheduled_job(std::string_view job_id) {
     default:
       break;
   }
+  hub_store::batch b(store_);
   end_unfinished(js, device_job_status::canceled, "", "");
   finish(js, job_status::cancelled);
   return js.job;

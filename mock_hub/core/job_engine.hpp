@@ -27,6 +27,7 @@
 
 #include "clock.hpp"
 #include "direct_methods.hpp"
+#include "hub_store.hpp"
 #include "query/compiled_condition.hpp"
 #include "query/document_source.hpp"
 #include "scheduled_job.hpp"
@@ -63,7 +64,9 @@ std::optional<int> max_concurrent_jobs_for_tier(std::string_view tier) noexcept;
 
 class job_engine {
  public:
-  job_engine(job_engine_options options, clock& clk, job_device_operations& devices);
+  /// `store` (optional) receives every job and device record change; pump rounds commit the
+  /// devices they start before contacting any of them.
+  job_engine(job_engine_options options, clock& clk, job_device_operations& devices, hub_store* store = nullptr);
   ~job_engine();
   job_engine(const job_engine&) = delete;
   job_engine& operator=(const job_engine&) = delete;
@@ -92,6 +95,16 @@ class job_engine {
   void clear();
   const job_engine_options& options() const noexcept { return options_; }
 
+  /// Puts back stored jobs (at load, before any operation), and resumes them on the clock:
+  /// - queued or scheduled: starts at its start time, at once if that passed while the hub was down;
+  /// - running: devices already done are kept (statistics are recounted from the records); a
+  ///   method call in flight when the hub stopped fails with 504101 GatewayTimeout (the device
+  ///   may have run it; the answer can no longer reach the hub), a twin update in flight (never
+  ///   committed) runs again; pending devices continue; the deadline still counts from the start;
+  /// - ended: kept until its retention ends.
+  void restore(std::vector<stored_job> jobs,
+               std::map<std::string, std::vector<stored_device_run>, std::less<>> device_runs);
+
  private:
   struct device_run;
   struct job_state;
@@ -101,7 +114,13 @@ class job_engine {
   void start(job_state& job);
   void pump();
   void schedule_pump();
-  bool start_next_device(job_state& job);
+  std::optional<std::size_t> mark_next_device(job_state& job);
+  void run_device(const std::string& job_id, std::size_t index);
+  void arm_start(job_state& job);
+  void arm_deadline(job_state& job);
+  void arm_retention(job_state& job);
+  void persist_job(const job_state& job);
+  void persist_run(const job_state& job, const device_run& run);
   void device_finished(const std::string& job_id, std::size_t index, device_job_status status,
                        std::optional<method_result> outcome, std::optional<hub_error> error);
   void finish(job_state& job, job_status status);
@@ -112,6 +131,7 @@ class job_engine {
   job_engine_options options_;
   clock& clock_;
   job_device_operations& devices_;
+  hub_store* store_;
   std::map<std::string, std::unique_ptr<job_state>, std::less<>> jobs_;
   std::vector<std::string> creation_order_;
   std::vector<std::string> running_;  // round-robin order of running jobs

@@ -1,6 +1,7 @@
 #include "twin.hpp"
 
 
+#include <stdexcept>
 #include <utility>
 
 #include "encoding.hpp"
@@ -123,6 +124,16 @@ twin::twin(const device_identity& identity, time_point now) {
   doc_["modelId"] = "";
   doc_["properties"] = json{{"desired", empty_section}, {"reported", empty_section}};
   sync_identity(identity);
+}
+
+twin::twin(nlohmann::json document) : doc_(std::move(document)) {
+  const auto etag = doc_.find("etag");
+  const auto bytes = etag != doc_.end() && etag->is_string() ? base64_decode(etag->get<std::string>()) : std::nullopt;
+  if (!doc_.is_object() || !bytes || bytes->size() != 8 || !doc_.contains("properties"))
+    throw std::invalid_argument("a stored twin lacks its etag or properties");
+  std::uint64_t counter = 0;
+  for (const char c : *bytes) counter = (counter << 8) | static_cast<unsigned char>(c);
+  etag_counter_ = static_cast<std::int64_t>(counter);
 }
 
 void twin::sync_identity(const device_identity& d) {

@@ -57,6 +57,10 @@ class twin {
   /// `$metadata` of `{"$lastUpdated": now}` and `$version` 1), etag "AAAAAAAAAAE=", version 2.
   twin(const device_identity& identity, time_point now);
 
+  /// A twin rebuilt from a stored `document()`; its etag counter is read back from the etag.
+  /// Throws std::invalid_argument when the document is not a twin's.
+  explicit twin(nlohmann::json document);
+
   /// Copies the identity's read-only fields into the document: deviceId, deviceEtag (the identity
   /// etag), status, statusReason, statusUpdateTime (the identity's statusUpdatedTime), connectionState,
   /// lastActivityTime, cloudToDeviceMessageCount, authenticationType, x509Thumbprint, capabilities,

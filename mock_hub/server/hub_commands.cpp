@@ -144,6 +144,7 @@ running_hub launch(const hub_command_options& o, const fs::path& data_dir, const
   ro.virtual_time = o.virtual_clock;
   ro.seed = o.seed;
   ro.record = o.record;
+  ro.persist = o.persist;
   ro.hub.jobs.max_concurrent_jobs = core::max_concurrent_jobs_for_tier(o.tier).value_or(1);
 
   running_hub hub;
@@ -159,9 +160,22 @@ running_hub launch(const hub_command_options& o, const fs::path& data_dir, const
     for (const auto& d : devices) listed = listed || d.id == extra_device;
     if (!listed) devices.push_back({.id = extra_device});
   }
-  const auto keys = rt.call([&](core::hub& h) { return device::fleet::seed_registry(h, devices); });
+  // A hub restarted on its state keeps the devices it has (their keys, tags and twins as they
+  // are now); only the fleet's devices it lacks are registered.
+  std::size_t added = 0;
+  const auto keys = rt.call([&](core::hub& h) {
+    std::vector<device::fleet::device_spec> missing;
+    for (const auto& d : devices)
+      if (!h.registry().find(d.id)) missing.push_back(d);
+    added = missing.size();
+    auto k = device::fleet::seed_registry(h, missing);
+    for (const auto& d : devices)
+      if (!k.contains(d.id)) k[d.id] = h.registry().get_identity(d.id).primary_key;
+    return k;
+  });
   if (!devices.empty()) {
-    log.info("registered {} device(s){}", devices.size(), fleet ? " from " + o.fleet.string() : std::string());
+    if (added < devices.size()) log.info("{} device(s) kept from {}", devices.size() - added, data_dir.string());
+    log.info("registered {} device(s){}", added, fleet ? " from " + o.fleet.string() : std::string());
     if (!rt.wait_credentials_applied(std::chrono::seconds(120)))
       throw std::runtime_error("the broker did not take the devices' credentials within 120 s");
   }
@@ -546,8 +560,10 @@ void add_start_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<hub_command_options>();
   auto detached = std::make_shared<bool>(false);
   o->data_dir = default_data_dir();
+  o->persist = true;
   auto* cmd = app.add_subcommand("start", "Run a hub until Ctrl-C or SIGTERM (or in the background with --detach)");
-  cmd->add_option("--data-dir", o->data_dir, "State directory: broker files, TLS material, hub.json (env MOCKHUB_DATA_DIR)")
+  cmd->add_option("--data-dir", o->data_dir,
+                  "State directory: the hub's state (hub.db), broker files, TLS material, hub.json (env MOCKHUB_DATA_DIR)")
       ->capture_default_str();
   add_hub_options(*cmd, *o, true);
   cmd->add_flag("--detach", *detached, "Return once the hub accepts, leaving it running; stop it with `mockhub stop`");
@@ -569,7 +585,9 @@ void add_run_command(CLI::App& app, int& exit_code) {
   auto device_id = std::make_shared<std::string>("device-1");
   auto command = std::make_shared<std::vector<std::string>>();
   auto* cmd = app.add_subcommand("run", "Run CMD against a fresh hub and exit with its status: mockhub run [options] -- CMD ARGS...");
-  cmd->add_option("--data-dir", o->data_dir, "State directory (default: a temporary one, removed afterwards)");
+  auto* data_dir = cmd->add_option("--data-dir", o->data_dir, "State directory (default: a temporary one, removed afterwards)");
+  cmd->add_flag("--persist", o->persist, "Keep the hub's state in <data-dir>/hub.db and start from it (needs --data-dir)")
+      ->needs(data_dir);
   add_hub_options(*cmd, *o, false);
   cmd->add_option("--device-id", *device_id, "The ready device of IOTHUB_DEVICE_CONNECTION_STRING")->capture_default_str();
   cmd->add_option("command", *command, "The command and its arguments, after --")->required();

@@ -36,6 +36,7 @@ struct hub_command_options {
   std::filesystem::path record{};
   std::string log_level = "info";
   std::string output = "table";  // start: what it prints once the hub accepts (table or json)
+  bool persist = false;           // keep the state in <data-dir>/hub.db: start always, run with --persist
 };
 
 /// `mockhub start`, `mockhub stop`, `mockhub run`; each callback sets `exit_code`.

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "mock_hub/core/errors.hpp"
+#include "mock_hub/store/sqlite_store.hpp"
 
 namespace mockhub::server {
 
@@ -90,6 +91,14 @@ void hub_runtime::start() {
     }
   }
 
+  if (options_.persist) {
+    if (options_.data_dir.empty()) throw std::invalid_argument("mockhub: persisting the hub's state needs a data directory");
+    store_ = std::make_unique<store::sqlite_store>(store::sqlite_store_options{
+        .file = state_file(options_.data_dir), .fsync_every_commit = options_.fsync_every_commit});
+  } else {
+    store_ = std::make_unique<core::memory_store>();
+  }
+
   std::filesystem::path data_dir = options_.data_dir;
   if (data_dir.empty()) data_dir = temp_dir_ = make_temp_dir();
 
@@ -118,7 +127,17 @@ void hub_runtime::start() {
   link_->set_observer(recorder_.get());
   core::hub_options h = options_.hub;
   h.host_name = options_.host_name;
-  hub_ = executor_->call([&] { return std::make_unique<core::hub>(h, *clock_, *ids_, *link_); });
+  try {
+    hub_ = executor_->call([&] { return std::make_unique<core::hub>(h, *clock_, *ids_, *link_, *store_); });
+  } catch (...) {
+    executor_->stop();
+    link_.reset();
+    executor_.reset();
+    broker_->stop();
+    broker_.reset();
+    store_.reset();
+    throw;
+  }
   link_->attach(*hub_);
   started_ = true;
   link_->start();
@@ -159,7 +178,10 @@ void hub_runtime::stop() {
   if (rest_) rest_->stop();
   link_->stop();
   broker_->stop();
-  executor_->call([this] { hub_.reset(); });
+  executor_->call([this] {
+    hub_.reset();
+    store_.reset();
+  });
   executor_->stop();
   https_.reset();
   rest_.reset();

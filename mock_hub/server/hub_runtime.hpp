@@ -26,6 +26,12 @@ namespace mockhub::server {
 struct hub_runtime_options {
   /// Broker configuration and TLS material. Empty: a fresh temporary directory, removed on stop.
   std::filesystem::path data_dir{};
+  /// Keep the hub's state (registry, twins, policies, jobs and device records, waiting C2D
+  /// messages) in `<data_dir>/hub.db` (SQLite, mock_hub/store) and start from what it holds;
+  /// needs a `data_dir`. false: in memory only.
+  bool persist = false;
+  /// With `persist`: fsync every commit (survives power loss, not only the hub being killed).
+  bool fsync_every_commit = false;
   /// Host name in connection strings and SAS scopes (`sr`), and a name in the TLS certificate.
   std::string host_name = "localhost";
   /// Plain MQTT port and MQTT-over-TLS port; 0 picks an ephemeral port.
@@ -62,8 +68,12 @@ class hub_runtime {
   hub_runtime(const hub_runtime&) = delete;
   hub_runtime& operator=(const hub_runtime&) = delete;
 
-  /// Starts the broker, the executor, the link, then the REST servers; returns when devices and
-  /// back ends can connect.
+  /// The file of the hub's state (`<data_dir>/hub.db`); empty unless `persist`.
+  static std::filesystem::path state_file(const std::filesystem::path& data_dir) { return data_dir / "hub.db"; }
+
+  /// Opens the state (with `persist`), starts the broker, the executor, the link, then the REST
+  /// servers; returns when devices and back ends can connect. A state file that cannot be used
+  /// (damaged, newer schema) throws store::store_error before anything starts.
   /// Throws broker_launch_error or std::runtime_error naming what failed (trace::trace_error,
   /// before anything started, when the `record` file cannot be written).
   void start();
@@ -117,6 +127,7 @@ class hub_runtime {
   std::atomic<core::duration::rep> virtual_now_{0};
   std::unique_ptr<trace::trace_recorder> recorder_;
   std::unique_ptr<core::id_source> ids_;
+  std::unique_ptr<core::hub_store> store_;
   std::unique_ptr<hub_executor> executor_;
   std::unique_ptr<broker_link::broker_link> link_;
   std::unique_ptr<core::hub> hub_;

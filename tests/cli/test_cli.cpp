@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/wait_for_file.hpp"
 #include "mock_hub/core/sas_token.hpp"
 #include "mock_hub/server/child_process.hpp"
 #include "mock_hub/server/hub_state_file.hpp"
@@ -87,25 +88,7 @@ std::vector<std::string> operator+(std::vector<std::string> a, const std::vector
   return a;
 }
 
-// Waits (bounded) until `dir/name` appears (created or renamed into place); inotify, no polling.
-bool wait_for_file(const fs::path& dir, const std::string& name, std::chrono::milliseconds timeout) {
-  const int fd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-  REQUIRE(fd >= 0);
-  ::inotify_add_watch(fd, dir.c_str(), IN_CREATE | IN_MOVED_TO);
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  bool found = fs::exists(dir / name);
-  while (!found && std::chrono::steady_clock::now() < deadline) {
-    pollfd p{.fd = fd, .events = POLLIN, .revents = 0};
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    ::poll(&p, 1, static_cast<int>(std::max<long long>(left.count(), 0)));
-    char buf[4096];
-    while (::read(fd, buf, sizeof buf) > 0) {
-    }
-    found = fs::exists(dir / name);
-  }
-  ::close(fd);
-  return found;
-}
+using mockhub::test::wait_for_file;
 
 // Reads one line from a FIFO a child writes to, waiting at most `timeout` for it.
 std::string read_fifo(const fs::path& fifo, std::chrono::milliseconds timeout) {
