@@ -1,10 +1,12 @@
 // BulkRegistry_UpdateRegistry (POST /devices): every importMode, a mixed batch where the good
 // entries are applied and the bad ones reported, and the refusals of the whole call.
 #include "rest_fixture.hpp"
+#include "swagger_schema.hpp"
 
 using mockhub::test::body_of;
 using mockhub::test::check_error;
 using mockhub::test::rest_fixture;
+using mockhub::test::swagger_schema;
 using nlohmann::json;
 
 namespace {
@@ -17,12 +19,15 @@ json entry(const std::string& id, const std::string& mode, json extra = json::ob
   return extra;
 }
 
+// The status, the exact BulkRegistryOperationResult, and that it conforms to the swagger (the
+// errorCode values are the definition's enum).
 void check_result(const httplib::Result& r, int status, const json& expected) {
   REQUIRE(r);
   INFO("body: " << r->body);
   CHECK(r->status == status);
   CHECK(r->get_header_value("Content-Type") == "application/json; charset=utf-8");
   CHECK(body_of(r) == expected);
+  for (const auto& problem : swagger_schema::load().check(body_of(r), "BulkRegistryOperationResult")) FAIL_CHECK(problem);
 }
 
 json error_of(const std::string& id, const std::string& code, const std::string& status) {
