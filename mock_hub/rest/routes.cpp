@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "bulk_registry.hpp"
 #include "extension_handlers.hpp"
 #include "handlers.hpp"
 #include "mock_hub/core/ascii.hpp"
@@ -30,7 +31,7 @@ constexpr std::array routes{
     route{"POST", "/devices/query", "Query_GetTwins", service_connect, true, &h::query_get_twins},
     // Registry
     route{"GET", "/devices", "Devices_GetDevices", registry_read, false, &h::devices_get_devices},
-    route{"POST", "/devices", "BulkRegistry_UpdateRegistry", registry_write, true, nullptr},
+    route{"POST", "/devices", "BulkRegistry_UpdateRegistry", registry_write, true, &h::bulk_registry_update_registry},
     route{"GET", "/devices/{id}", "Devices_GetIdentity", registry_read, false, &h::devices_get_identity},
     route{"PUT", "/devices/{id}", "Devices_CreateOrUpdateIdentity", registry_write, true, &h::devices_create_or_update_identity},
     route{"DELETE", "/devices/{id}", "Devices_DeleteIdentity", registry_write, false, &h::devices_delete_identity},

@@ -189,3 +189,62 @@ test('Registry.createQuery pages with next and nextAsTwin, exact totals', async 
   assert.match(invalid.message, /^The query is invalid/);
   for (const id of ids) await registry.delete(id);
 });
+
+// An SDK refusal of a bulk call: ArgumentError on the hub's 400, whose body is the
+// BulkRegistryOperationResult (not an error body).
+function bulkRefusal(err) {
+  return { name: err.name, status: err.response.statusCode, result: JSON.parse(err.responseBody) };
+}
+
+test('Registry.addDevices, updateDevices and removeDevices (POST /devices) with per-device errors', async () => {
+  const ok = { isSuccessful: true, errors: [], warnings: [] };
+  const added = await registry.addDevices([{ deviceId: 'bulk-1' }, { deviceId: 'bulk-2', status: 'disabled' }]);
+  assert.equal(added.httpResponse.statusCode, 200);
+  assert.deepEqual(added.responseBody, ok);
+  const one = (await registry.get('bulk-1')).responseBody;
+  assert.equal(one.status, 'enabled');
+  for (const k of Object.values(one.authentication.symmetricKey)) assert.equal(Buffer.from(k, 'base64').length, 32);
+  assert.equal((await registry.get('bulk-2')).responseBody.status, 'disabled');
+
+  // forceUpdate false is importMode UpdateIfMatchETag with the device's etag: it applies while
+  // the etag is current, and is refused per device once it is stale.
+  const updated = await registry.updateDevices([{ ...one, status: 'disabled', statusReason: 'bulk' }], false);
+  assert.deepEqual(updated.responseBody, ok);
+  const after = (await registry.get('bulk-1')).responseBody;
+  assert.equal(after.statusReason, 'bulk');
+  assert.notEqual(after.etag, one.etag);
+  assert.deepEqual(after.authentication.symmetricKey, one.authentication.symmetricKey);
+
+  assert.deepEqual(bulkRefusal(await rejection(registry.updateDevices([{ ...one, statusReason: 'stale' }], false))), {
+    name: 'ArgumentError', status: 400, result: { isSuccessful: false, warnings: [], errors: [{
+      deviceId: 'bulk-1', errorCode: 'EtagDoesNotMatch',
+      errorStatus: `The If-Match etag ${one.etag} does not match device 'bulk-1' (etag "${after.etag}").` }] } });
+  assert.equal((await registry.get('bulk-1')).responseBody.statusReason, 'bulk');
+  // forceUpdate true (Update) ignores the etag.
+  assert.deepEqual((await registry.updateDevices([{ ...one, statusReason: 'forced' }], true)).responseBody, ok);
+  assert.equal((await registry.get('bulk-1')).responseBody.statusReason, 'forced');
+
+  // A mixed batch: the new device is created, the existing one is reported.
+  assert.deepEqual(bulkRefusal(await rejection(registry.addDevices([{ deviceId: 'bulk-3' }, { deviceId: 'bulk-2' }]))), {
+    name: 'ArgumentError', status: 400, result: { isSuccessful: false, warnings: [], errors: [{
+      deviceId: 'bulk-2', errorCode: 'DeviceAlreadyExists', errorStatus: "A device with ID 'bulk-2' is already registered." }] } });
+  assert.equal((await registry.get('bulk-3')).responseBody.deviceId, 'bulk-3');
+
+  // forceRemove false (DeleteIfMatchETag) with a stale etag is refused; true deletes.
+  const current = (await registry.get('bulk-1')).responseBody;
+  assert.deepEqual(bulkRefusal(await rejection(registry.removeDevices([{ deviceId: 'bulk-1', etag: one.etag }], false))), {
+    name: 'ArgumentError', status: 400, result: { isSuccessful: false, warnings: [], errors: [{
+      deviceId: 'bulk-1', errorCode: 'EtagDoesNotMatch',
+      errorStatus: `The If-Match etag ${one.etag} does not match device 'bulk-1' (etag "${current.etag}").` }] } });
+  assert.deepEqual((await registry.removeDevices([{ deviceId: 'bulk-1', etag: current.etag }], false)).responseBody, ok);
+  assert.deepEqual((await registry.removeDevices([{ deviceId: 'bulk-2' }, { deviceId: 'bulk-3' }], true)).responseBody, ok);
+  assert.deepEqual((await registry.list()).responseBody.map((d) => d.deviceId), ['device-1']);
+
+  // The SDK itself refuses more than 100 devices before sending anything (the hub's answer,
+  // 413 TooManyDevices, is held by the REST tests).
+  const tooMany = Array.from({ length: 101 }, (_, i) => ({ deviceId: `many-${i}` }));
+  const refused = await rejection(registry.addDevices(tooMany));
+  assert.equal(refused.name, 'ArgumentError');
+  assert.equal(refused.message, 'The device array has an invalid size of 101');
+  assert.equal(refused.response, undefined);
+});
