@@ -102,6 +102,9 @@ std::unique_ptr<http_transport::connection_slot> http_transport::acquire() {
   slot->client = std::make_unique<httplib::Client>(base_url_);
   auto& c = *slot->client;
   c.set_keep_alive(true);
+  // httplib writes a request's headers and its body separately: with Nagle the body waits for the
+  // ACK of the headers, which the peer delays by 40 ms (every PUT/PATCH/POST took ~44 ms in the soak).
+  c.set_tcp_nodelay(true);
   // Paths and query strings are encoded here (encode_component), not again by httplib.
   c.set_url_encode(false);
   c.set_connection_timeout(options_.connect_timeout);
