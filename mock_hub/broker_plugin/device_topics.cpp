@@ -105,6 +105,11 @@ std::optional<publish_kind> classify_publish(std::string_view topic, const topic
   return std::nullopt;
 }
 
+std::string_view telemetry_property_bag(std::string_view topic, const topic_identity& who) {
+  const std::string events = identity_prefix(who) + "messages/events/";
+  return topic.starts_with(events) ? topic.substr(events.size()) : std::string_view();
+}
+
 std::optional<filter_kind> classify_filter(std::string_view filter, const topic_identity& who) {
   if (filter == methods_filter) return filter_kind::methods;
   if (filter == twin_responses_filter) return filter_kind::twin_responses;

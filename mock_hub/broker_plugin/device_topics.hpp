@@ -40,6 +40,14 @@ std::string_view to_string(filter_kind kind) noexcept;
 /// other `$iothub/` topics, and every other topic (`$hub/...` included).
 std::optional<publish_kind> classify_publish(std::string_view topic, const topic_identity& who);
 
+/// The largest device-to-cloud message the real hub takes: 256 KB [Doc quotas], counted here as
+/// the payload plus the property bag as sent (docs/fidelity.md, "D2C message size").
+inline constexpr std::size_t max_telemetry_size = 262'144;
+
+/// The property bag of `who`'s telemetry topic: what follows `messages/events/` (empty when
+/// nothing does, or when `topic` is not `who`'s telemetry).
+std::string_view telemetry_property_bag(std::string_view topic, const topic_identity& who);
+
 /// What `filter` is when `who` subscribes to it; nullopt for any other filter (wildcards over
 /// subtopics, another identity's topics, `#`, `$hub/...`, ...).
 std::optional<filter_kind> classify_filter(std::string_view filter, const topic_identity& who);

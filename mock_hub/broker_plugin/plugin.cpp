@@ -9,7 +9,8 @@
 //   in SUBACK (0x80) or skips a delivery; any other error makes the broker close the connection
 //   at once, which is what the real hub does to a device that breaks the protocol.
 // - MESSAGE: MOSQ_ERR_ACL_DENIED drops the publish (still acknowledged); a replaced `topic` is
-//   what the broker routes, and the broker does not free the old one, so we do.
+//   what the broker routes, and the broker does not free the old one, so we do. Any other error
+//   (MOSQ_ERR_PROTOCOL for oversize telemetry) frees the message unacknowledged and closes the connection.
 
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
@@ -149,6 +150,8 @@ int on_message(int, void* event_data, void* userdata) {
         return MOSQ_ERR_SUCCESS;
       case message_result::action::drop:
         return MOSQ_ERR_ACL_DENIED;
+      case message_result::action::close:
+        return MOSQ_ERR_PROTOCOL;  // no PUBACK; the broker closes the connection
       case message_result::action::rewrite: {
         char* topic = mosquitto_strdup(result.topic.c_str());
         if (topic == nullptr) return MOSQ_ERR_NOMEM;

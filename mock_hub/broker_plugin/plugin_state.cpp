@@ -210,6 +210,16 @@ message_result plugin_state::on_message(const void* handle, std::string_view top
     return {.what = message_result::action::drop};
   }
   if (const connection* device = connections_.find(handle)) {
+    const topic_identity who = identity_of(*device);
+    if (classify_publish(topic, who) == publish_kind::telemetry) {
+      const std::size_t size = payload.size() + telemetry_property_bag(topic, who).size();
+      if (size > max_telemetry_size) {
+        broker_.log(log_level::notice, "mockhub: closing " + in_quotes(device->info.client_id) + ": telemetry of " +
+                                           std::to_string(size) + " bytes (payload and property bag) is over " +
+                                           std::to_string(max_telemetry_size));
+        return {.what = message_result::action::close};
+      }
+    }
     return {.what = message_result::action::rewrite, .topic = hub_topics::in(device->info.client_id, topic)};
   }
   return {.what = message_result::action::drop};  // unreachable: the ACL check refused it

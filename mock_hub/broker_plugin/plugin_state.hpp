@@ -56,9 +56,10 @@ enum class acl_result : std::uint8_t {
   qos_violation,  ///< a device published with QoS 2: end its connection
 };
 
-/// What becomes of a PUBLISH that passed the ACL check.
+/// What becomes of a PUBLISH that passed the ACL check. `close`: refused and the connection
+/// ended without a PUBACK (a device's telemetry over the real hub's size limit).
 struct message_result {
-  enum class action : std::uint8_t { keep, rewrite, drop } what = action::keep;
+  enum class action : std::uint8_t { keep, rewrite, drop, close } what = action::keep;
   std::string topic{};  // the new topic, for `rewrite`
 };
 
@@ -77,7 +78,8 @@ class plugin_state {
   /// subscription is recorded and announced on `$hub/sub/{id}`, an unsubscription on `$hub/unsub/{id}`.
   acl_result on_acl_check(const void* handle, acl_access access, std::string_view topic, int qos);
 
-  /// A publish that passed the ACL check: a device's is rewritten to `$hub/in/{id}/{topic}`;
+  /// A publish that passed the ACL check: a device's is rewritten to `$hub/in/{id}/{topic}`,
+  /// except telemetry over `max_telemetry_size` (payload + property bag), which closes the connection;
   /// the hub's `$hub/out/...` is delivered to one client and dropped, its `$hub/ctl/...` acted on
   /// and dropped.
   message_result on_message(const void* handle, std::string_view topic, std::string_view payload, int qos);

@@ -334,6 +334,28 @@ TEST_CASE("A device publishes its own topics; anything else or QoS 2 ends its co
         acl_result::denied);  // not a connection the plugin accepted
 }
 
+TEST_CASE("Telemetry over 262144 bytes (payload and property bag) closes the connection", "[plugin]") {
+  fixture f;
+  REQUIRE(f.connect_dev1(&f.c.dev1) == auth_result::accepted);
+  REQUIRE(f.connect(&f.c.dev2, "dev1/mod-a", capture_host + "/dev1/mod-a/?api-version=2021-04-12",
+                    sas_token::create(capture_host + "/devices/dev1/modules/mod-a", capture_key, capture_se)) ==
+          auth_result::accepted);
+  const auto send = [&](const void* client, const std::string& topic, std::size_t payload_size) {
+    return f.state.on_message(client, topic, std::string(payload_size, 'x'), 1).what;
+  };
+  CHECK(send(&f.c.dev1, "devices/dev1/messages/events/", 262'144) == message_result::action::rewrite);
+  CHECK(send(&f.c.dev1, "devices/dev1/messages/events", 262'144) == message_result::action::rewrite);
+  CHECK(send(&f.c.dev1, "devices/dev1/messages/events/", 262'145) == message_result::action::close);
+  CHECK_THAT(f.broker.logs.back(), Catch::Contains("closing 'dev1': telemetry of 262145 bytes"));
+  // The property bag counts: 3 bytes of "a=b".
+  CHECK(send(&f.c.dev1, "devices/dev1/messages/events/a=b", 262'141) == message_result::action::rewrite);
+  CHECK(send(&f.c.dev1, "devices/dev1/messages/events/a=b", 262'142) == message_result::action::close);
+  // A module's telemetry too; other device topics are not telemetry (their own limits apply in the hub).
+  CHECK(send(&f.c.dev2, "devices/dev1/modules/mod-a/messages/events/", 262'145) == message_result::action::close);
+  CHECK(send(&f.c.dev1, "$iothub/twin/PATCH/properties/reported/?$rid=1", 262'145) ==
+        message_result::action::rewrite);
+}
+
 TEST_CASE("Subscriptions are checked, granted at most QoS 1 and announced", "[plugin]") {
   fixture f;
   REQUIRE(f.connect_dev1(&f.c.dev1) == auth_result::accepted);
