@@ -127,6 +127,13 @@ void run_hub_benches(const bench_config& c, bool b1, bool b2, bool b4, bool b6) 
   const auto conn_fixture = device::fleet::fleet_fixture::parse(fixture_json(n_conn, 0));
   const auto tmp = std::filesystem::temp_directory_path() / ("mockhub-bench-" + std::to_string(::getpid()));
   std::filesystem::create_directories(tmp);
+  struct remove_on_exit {
+    std::filesystem::path dir;
+    ~remove_on_exit() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } tmp_guard{tmp};
 
   if (b4) {
     samples reg;
@@ -325,8 +332,6 @@ void run_hub_benches(const bench_config& c, bool b1, bool b2, bool b4, bool b6) 
       print_row("B6", "raw MQTT ping-pong, window " + std::to_string(callers) + ": rate", "rt/s", raw_rate);
     }
   }
-  std::error_code ec;
-  std::filesystem::remove_all(tmp, ec);
 }
 
 }  // namespace mockhub::bench

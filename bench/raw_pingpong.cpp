@@ -115,6 +115,7 @@ struct raw_pingpong::impl {
   std::filesystem::path dir;
   std::unique_ptr<server::broker_launcher> broker;
   server::child_process responders;
+  std::filesystem::path self;
   std::size_t count = 0;
   std::size_t payload_bytes = 0;
 
@@ -157,11 +158,29 @@ struct raw_pingpong::impl {
 raw_pingpong::raw_pingpong(const std::filesystem::path& self, std::size_t responders, std::size_t payload_bytes, std::chrono::seconds timeout)
     : impl_(std::make_unique<impl>()) {
   auto& s = *impl_;
+  s.self = self;
   s.count = responders;
   s.payload_bytes = payload_bytes;
   mosquitto_lib_init();
   s.dir = std::filesystem::temp_directory_path() / ("mockhub-bench-raw-" + std::to_string(::getpid()));
   s.broker = std::make_unique<server::broker_launcher>(server::broker_options{.data_dir = s.dir, .listen_ipv6 = false});
+  try {
+    start(responders, timeout);
+  } catch (...) {
+    impl_->responders.terminate(std::chrono::seconds(10));
+    if (s.requester) {
+      mosquitto_loop_stop(s.requester, true);
+      mosquitto_destroy(s.requester);
+    }
+    s.broker->stop();
+    std::error_code ec;
+    std::filesystem::remove_all(s.dir, ec);
+    throw;
+  }
+}
+
+void raw_pingpong::start(std::size_t responders, std::chrono::seconds timeout) {
+  auto& s = *impl_;
   s.broker->start();
   const auto port = s.broker->mqtt_port();
 
@@ -188,7 +207,7 @@ raw_pingpong::raw_pingpong(const std::filesystem::path& self, std::size_t respon
   }
   // The responders live in a child process: a process gets 20,000 descriptors here, and this one
   // already holds the simulated fleet's.
-  s.responders = server::child_process::spawn({.program = self,
+  s.responders = server::child_process::spawn({.program = s.self,
                                                .arguments = {"raw-responders", std::to_string(port), std::to_string(responders)},
                                                .output_file = s.dir / "responders.log",
                                                .min_open_files = responders + 1024});

@@ -45,6 +45,7 @@ class raw_pingpong {
   int broker_pid() const;
 
  private:
+  void start(std::size_t responders, std::chrono::seconds timeout);
   struct impl;
   std::unique_ptr<impl> impl_;
 };

@@ -1,5 +1,6 @@
 #include "direct_methods.hpp"
 
+#include <charconv>
 #include <vector>
 
 namespace mockhub::core {
@@ -83,19 +84,56 @@ void direct_methods::invoke(std::string_view device_id, method_request request, 
 void direct_methods::send(std::uint64_t key) {
   call& c = calls_.at(key);
   if (c.timer) clock_.cancel(c.timer);
-  c.request_id = std::to_string(next_request_id_++);
-  c.timer = clock_.call_after(std::chrono::seconds(c.request.response_timeout_seconds), [this, key] {
-    calls_.at(key).timer = 0;
-    finish(key, errors::gateway_timeout("Timed out waiting for the response from device."));
-  });
+  c.timer = 0;
+  const std::uint64_t number = next_request_id_++;
+  c.request_id = std::to_string(number);
+  by_request_.emplace(number, key);
+  c.deadline = clock_.now() + std::chrono::seconds(c.request.response_timeout_seconds);
+  deadlines_.emplace(c.deadline, key);
+  arm_deadline_timer();
   channel_.send_method_request(c.device_id, c.request.method_name, c.request_id, c.request.payload);
+}
+
+// Keeps the one deadline timer due at the earliest deadline, or at an earlier one whose call has
+// since finished: it then fires early and re-arms itself for the next.
+void direct_methods::arm_deadline_timer() {
+  if (deadlines_.empty()) return;
+  const time_point first = deadlines_.begin()->first;
+  if (deadline_timer_ != 0 && deadline_timer_due_ <= first) return;
+  if (deadline_timer_ != 0) clock_.cancel(deadline_timer_);
+  deadline_timer_due_ = first;
+  deadline_timer_ = clock_.call_at(first, [this] { deadline_passed(); });
+}
+
+void direct_methods::deadline_passed() {
+  deadline_timer_ = 0;
+  const time_point now = clock_.now();
+  std::vector<std::uint64_t> late;
+  for (const auto& [deadline, key] : deadlines_) {
+    if (deadline > now) break;
+    late.push_back(key);
+  }
+  for (const auto key : late) finish(key, errors::gateway_timeout("Timed out waiting for the response from device."));
+  arm_deadline_timer();
 }
 
 void direct_methods::finish(std::uint64_t key, const method_outcome& outcome) {
   const auto it = calls_.find(key);
   if (it == calls_.end()) return;
-  if (it->second.timer) clock_.cancel(it->second.timer);
-  auto done = std::move(it->second.done);
+  call& c = it->second;
+  if (c.timer) clock_.cancel(c.timer);
+  if (!c.request_id.empty()) {
+    std::uint64_t number = 0;
+    std::from_chars(c.request_id.data(), c.request_id.data() + c.request_id.size(), number);
+    by_request_.erase(number);
+    deadlines_.erase({c.deadline, key});
+    // No call left to time out: the clock keeps no timer of ours.
+    if (deadlines_.empty() && deadline_timer_ != 0) {
+      clock_.cancel(deadline_timer_);
+      deadline_timer_ = 0;
+    }
+  }
+  auto done = std::move(c.done);
   calls_.erase(it);
   done(outcome);
 }
@@ -123,19 +161,24 @@ void direct_methods::device_deleted(std::string_view device_id) {
 
 bool direct_methods::device_responded(std::string_view device_id, std::string_view request_id, int status,
                                       std::string_view payload) {
-  for (const auto& [key, c] : calls_) {
-    if (c.device_id != device_id || c.request_id != request_id) continue;
-    method_result result;
-    result.status = status;
-    if (payload.find_first_not_of(" \t\r\n") != std::string_view::npos) {
-      result.payload = json::parse(payload, nullptr, false);
-      // Not JSON: handed back as a JSON string rather than lost.
-      if (result.payload.is_discarded()) result.payload = std::string(payload);
-    }
-    finish(key, result);
-    return true;
+  std::uint64_t number = 0;
+  const auto [end, ec] = std::from_chars(request_id.data(), request_id.data() + request_id.size(), number);
+  if (ec != std::errc{} || end != request_id.data() + request_id.size()) return false;
+  const auto found = by_request_.find(number);
+  if (found == by_request_.end()) return false;
+  const std::uint64_t key = found->second;
+  const call& c = calls_.at(key);
+  // "007" is not "7", and another device's answer is not this call's.
+  if (c.device_id != device_id || c.request_id != request_id) return false;
+  method_result result;
+  result.status = status;
+  if (payload.find_first_not_of(" \t\r\n") != std::string_view::npos) {
+    result.payload = json::parse(payload, nullptr, false);
+    // Not JSON: handed back as a JSON string rather than lost.
+    if (result.payload.is_discarded()) result.payload = std::string(payload);
   }
-  return false;
+  finish(key, result);
+  return true;
 }
 
 }  // namespace mockhub::core

@@ -26,8 +26,9 @@ class tls_material_error : public std::runtime_error {
 };
 
 /// A local CA and a server certificate signed by it, as PEM files in one directory:
-/// ca.pem, ca-key.pem, server.pem, server-key.pem (keys mode 0600). RSA-2048 keys, SHA-256
-/// signatures, the extensions strict verifiers ask for (Node, Python 3.13, OpenSSL strict mode).
+/// ca.pem, ca-key.pem, server.pem, server-key.pem (keys mode 0600). ECDSA P-256 keys (fast to
+/// generate; RSA material from older runs is reused while valid), SHA-256 signatures, the
+/// extensions strict verifiers ask for (Node, Python 3.13, OpenSSL strict mode).
 ///
 /// `ensure` reuses what it finds while it is usable. It regenerates the server certificate when it
 /// is missing, unreadable, not yet valid, expires within 7 days, does not match its key, was not

@@ -2,11 +2,13 @@
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
 
+#include <array>
 #include <fstream>
 #include <future>
 #include <memory>
@@ -98,6 +100,28 @@ TEST_CASE("TLS material is generated once and reused while it is valid", "[integ
   CHECK_FALSE(second.generated_server_certificate());
   CHECK(second.ca_fingerprint() == first.ca_fingerprint());
   CHECK(slurp(second.server_cert_file()) == server_pem);
+}
+
+// ECDSA P-256 rather than the real hub's RSA: generated in well under a millisecond, so a first
+// `mockhub start` stays fast (docs/fidelity.md, bench B5).
+TEST_CASE("Generated keys are ECDSA P-256 and the server certificate only signs", "[integration][broker][tls]") {
+  temp_dir dir;
+  const tls_material m = tls_material::ensure(dir.path());
+  for (const auto& path : {m.ca_file(), m.server_cert_file()}) {
+    INFO(path);
+    x509_ptr cert = load_cert(path);
+    EVP_PKEY* key = X509_get0_pubkey(cert.get());
+    REQUIRE(key != nullptr);
+    CHECK(EVP_PKEY_is_a(key, "EC") == 1);
+    std::array<char, 64> group{};
+    std::size_t len = 0;
+    REQUIRE(EVP_PKEY_get_utf8_string_param(key, "group", group.data(), group.size(), &len) == 1);
+    CHECK(std::string(group.data(), len) == "prime256v1");
+    CHECK(X509_get_signature_nid(cert.get()) == NID_ecdsa_with_SHA256);
+  }
+  x509_ptr server = load_cert(m.server_cert_file());
+  CHECK(X509_get_key_usage(server.get()) == KU_DIGITAL_SIGNATURE);
+  CHECK(chain_verifies(m));
 }
 
 TEST_CASE("Another host name regenerates the server certificate and keeps the CA", "[integration][broker][tls]") {

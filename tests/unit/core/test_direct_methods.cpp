@@ -172,6 +172,60 @@ TEST_CASE_METHOD(methods_fixture, "Concurrent calls are correlated by request id
   CHECK(statuses == std::vector<int>{202, 201});
 }
 
+TEST_CASE_METHOD(methods_fixture, "Calls with different response timeouts each time out exactly at their own",
+                 "[core][methods]") {
+  connect(true);
+  REQUIRE_CALL(channel, send_method_request("lock1", _, _, _)).TIMES(3);
+  std::vector<std::pair<int, long>> timed_out;  // (call, seconds after the first call)
+  const auto start = clk.now();
+  const auto call_with = [&](int index, int timeout_s) {
+    auto body = lock_door;
+    body["responseTimeoutInSeconds"] = timeout_s;
+    h.invoke_device_method("lock1", method_request::from_json(body), [&, index](const method_outcome& o) {
+      CHECK(std::get<hub_error>(o).code() == 504101);
+      timed_out.emplace_back(index, std::chrono::duration_cast<std::chrono::seconds>(clk.now() - start).count());
+    });
+  };
+  call_with(0, 60);
+  clk.advance(1s);
+  call_with(1, 10);  // due before the first: the hub's one deadline timer moves earlier
+  call_with(2, 10);
+  clk.advance(300s);
+  CHECK(timed_out == std::vector<std::pair<int, long>>{{1, 11}, {2, 11}, {0, 60}});
+}
+
+TEST_CASE_METHOD(methods_fixture, "Answered calls leave no timer on the hub's clock", "[core][methods]") {
+  connect(true);
+  std::vector<std::string> rids;
+  REQUIRE_CALL(channel, send_method_request("lock1", _, _, _)).TIMES(2).LR_SIDE_EFFECT(rids.emplace_back(_3));
+  const auto timers_before = clk.pending_timers();
+  int answered = 0;
+  for (int i = 0; i < 2; ++i)
+    h.invoke_device_method("lock1", method_request::from_json(lock_door), [&](const method_outcome&) { ++answered; });
+  CHECK(clk.pending_timers() == timers_before + 1);  // one deadline timer for both calls
+  CHECK(h.device_method_response("lock1", rids[0], 200, ""));
+  CHECK(h.device_method_response("lock1", rids[1], 200, ""));
+  CHECK(answered == 2);
+  CHECK(clk.pending_timers() == timers_before);
+}
+
+TEST_CASE_METHOD(methods_fixture, "An answer with another device's or a differently spelled request id is not the call's",
+                 "[core][methods]") {
+  h.create_or_update_identity("lock2", {}, std::nullopt);
+  connect(true);
+  std::string rid;
+  REQUIRE_CALL(channel, send_method_request("lock1", "lockDoor", _, _)).LR_SIDE_EFFECT(rid = _3);
+  invoke(lock_door);
+  CHECK_FALSE(h.device_method_response("lock2", rid, 200, "{}"));
+  CHECK_FALSE(h.device_method_response("lock1", "0" + rid, 200, "{}"));
+  CHECK_FALSE(h.device_method_response("lock1", rid + " ", 200, "{}"));
+  CHECK_FALSE(h.device_method_response("lock1", "x", 200, "{}"));
+  CHECK_FALSE(h.device_method_response("lock1", "", 200, "{}"));
+  CHECK_FALSE(outcome.has_value());
+  CHECK(h.device_method_response("lock1", rid, 200, "{}"));
+  CHECK(result().status == 200);
+}
+
 TEST_CASE("Method invocation bodies are validated as the hub does", "[core][methods]") {
   SECTION("defaults: response 30 s, connect 0 s, payload null") {
     const auto r = method_request::from_json({{"methodName", "reboot"}});
