@@ -4,12 +4,42 @@
 
 namespace mockhub::core {
 
+namespace {
+// Writes `value` as exactly `width` decimal digits at `out` (value < 10^width).
+char* put_digits(char* out, long long value, int width) {
+  for (int i = width - 1; i >= 0; --i, value /= 10) out[i] = static_cast<char>('0' + value % 10);
+  return out + width;
+}
+}  // namespace
+
 std::string format_time(time_point t) {
   using namespace std::chrono;
   const auto day = floor<days>(t);
   const year_month_day ymd{day};
   const hh_mm_ss hms{floor<nanoseconds>(t - day)};
   const auto ticks = (hms.subseconds().count() / 100);  // 100 ns units, as .NET
+  const int y = static_cast<int>(ymd.year());
+  if (y >= 0 && y <= 9999) {
+    // Digit by digit: timestamps are written for every device message (lastActivityTime), and
+    // snprintf's format parsing was a visible cost in bench B1.
+    std::string s(28, '\0');
+    char* p = s.data();
+    p = put_digits(p, y, 4);
+    *p++ = '-';
+    p = put_digits(p, static_cast<unsigned>(ymd.month()), 2);
+    *p++ = '-';
+    p = put_digits(p, static_cast<unsigned>(ymd.day()), 2);
+    *p++ = 'T';
+    p = put_digits(p, hms.hours().count(), 2);
+    *p++ = ':';
+    p = put_digits(p, hms.minutes().count(), 2);
+    *p++ = ':';
+    p = put_digits(p, hms.seconds().count(), 2);
+    *p++ = '.';
+    p = put_digits(p, ticks, 7);
+    *p = 'Z';
+    return s;
+  }
   char buf[40];
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%07lldZ", static_cast<int>(ymd.year()),
                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),

@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <random>
 #include <set>
+#include <vector>
 
 #include "mock_hub/core/encoding.hpp"
 #include "mock_hub/core/id_source.hpp"
@@ -30,6 +33,34 @@ TEST_CASE("percent-encoding follows encodeURIComponent and decoding refuses bad 
   const auto bad = GENERATE("%", "%2", "%zz", "a%2");
   CAPTURE(bad);
   CHECK_FALSE(url_decode(bad).has_value());
+}
+
+TEST_CASE("Every time point is written with 7 fraction digits, from 1678 to 2261", "[core][time]") {
+  // The exact text, computed field by field here, for times across the whole range a time_point
+  // holds: year boundaries, leap days, the last tick of a day, and random instants.
+  using namespace std::chrono;
+  std::vector<mockhub::core::time_point> times = {
+      sys_days{1678y / January / 1} + 1ns,         sys_days{1970y / January / 1},
+      sys_days{2000y / February / 29} + 23h + 59min + 59s + 999'999'900ns,
+      sys_days{2024y / December / 31} + 23h + 59min + 59s + 999'999'999ns,  // the last 100 ns tick, not rounded up
+      sys_days{2261y / December / 31} + 12h};
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 2000; ++i)
+    times.push_back(sys_days{1678y / January / 2} + seconds(static_cast<std::int64_t>(rng() % (582ULL * 365 * 86400))) +
+                    nanoseconds(static_cast<std::int64_t>(rng() % 1'000'000'000)));
+  for (const auto t : times) {
+    const auto day = floor<days>(t);
+    const year_month_day ymd{day};
+    const hh_mm_ss hms{t - day};
+    char expected[64];
+    std::snprintf(expected, sizeof expected, "%04d-%02u-%02uT%02d:%02d:%02d.%07lldZ", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+                  static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
+                  static_cast<long long>(hms.subseconds().count() / 100));
+    CHECK(format_time(t) == expected);
+    using ticks = std::chrono::duration<std::int64_t, std::ratio<1, 10000000>>;  // .NET's 100 ns
+    CHECK(parse_time(format_time(t)) == floor<ticks>(t));
+  }
 }
 
 TEST_CASE("Times are written as the hub writes them and parsed in the forms clients send", "[core][time]") {
