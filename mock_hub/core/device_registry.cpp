@@ -160,7 +160,7 @@ std::int64_t device_registry::connected_device_count() const {
   return n;
 }
 
-const nlohmann::json& device_registry::get_twin(std::string_view device_id) const {
+nlohmann::json device_registry::get_twin(std::string_view device_id) const {
   return record(device_id).twin.document();
 }
 
@@ -179,7 +179,7 @@ twin_write device_registry::update_twin(std::string_view device_id, const nlohma
   const auto version = r.twin.version();
   auto notification = r.twin.update(patch, clock_.now());
   if (r.twin.version() != version) persist(r);
-  return {r.twin.document(), std::move(notification)};
+  return {r.twin.packed(), std::move(notification)};
 }
 
 twin_write device_registry::replace_twin(std::string_view device_id, const nlohmann::json& replacement,
@@ -189,7 +189,7 @@ twin_write device_registry::replace_twin(std::string_view device_id, const nlohm
   const auto version = r.twin.version();
   auto notification = r.twin.replace(replacement, clock_.now());
   if (r.twin.version() != version) persist(r);
-  return {r.twin.document(), std::move(notification)};
+  return {r.twin.packed(), std::move(notification)};
 }
 
 nlohmann::json device_registry::get_twin_for_device(std::string_view device_id) const {
@@ -213,7 +213,7 @@ void device_registry::restore(stored_device device) {
 }
 
 void device_registry::persist(const device_record& r) {
-  if (store_) store_->put_device(r.identity, r.twin.document());
+  if (store_) store_->put_device(r.identity, r.twin.packed());
 }
 
 void device_registry::set_connection_state(std::string_view device_id, connection_state state) {
@@ -230,7 +230,7 @@ void device_registry::set_connection_state(std::string_view device_id, connectio
 void device_registry::record_activity(std::string_view device_id) {
   device_record& r = record(device_id);
   r.identity.last_activity_time = clock_.now();
-  r.twin.sync_identity(r.identity);
+  r.twin.sync_last_activity(r.identity);
 }
 
 void device_registry::set_cloud_to_device_message_count(std::string_view device_id, std::int32_t count) {
@@ -250,10 +250,10 @@ void device_registry::for_each_identity(const std::function<void(const device_id
 }
 
 void device_registry::scan_twins(
-    std::string_view after, const std::function<bool(std::string_view, const nlohmann::json&)>& visit) const {
+    std::string_view after, const std::function<bool(std::string_view, packed_view)>& visit) const {
   auto it = after.empty() ? devices_.begin() : devices_.upper_bound(after);
   for (; it != devices_.end(); ++it)
-    if (!visit(it->first, it->second.twin.document())) return;
+    if (!visit(it->first, it->second.twin.packed())) return;
 }
 
 device_registry::device_record& device_registry::record(std::string_view device_id) {

@@ -32,7 +32,7 @@ void to_json(nlohmann::json& j, const device_statistics& s);
 /// The result of a twin write: the twin after it, and the desired-property notification the
 /// device must receive while connected (the patch as applied plus "$version"), if desired changed.
 struct twin_write {
-  const nlohmann::json& twin;
+  packed_view twin;  // valid until the twin next changes
   std::optional<nlohmann::json> desired_notification;
 };
 
@@ -74,7 +74,7 @@ class device_registry {
   std::int64_t connected_device_count() const;
 
   /// Devices_GetTwin. 404001 when missing.
-  const nlohmann::json& get_twin(std::string_view device_id) const;
+  nlohmann::json get_twin(std::string_view device_id) const;
   /// Devices_UpdateTwin (PATCH /twins/{id}): merge tags and desired. 404001, 412001 on a stale If-Match.
   twin_write update_twin(std::string_view device_id, const nlohmann::json& patch, std::optional<std::string_view> if_match);
   /// Devices_ReplaceTwin (PUT /twins/{id}): replace tags and desired. 404001, 412001 on a stale If-Match.
@@ -104,7 +104,7 @@ class device_registry {
   /// Visits twins in ascending device-id order, strictly after `after` (empty: from the start),
   /// until `visit` returns false. Paging over it never repeats or skips a device that exists throughout.
   void scan_twins(std::string_view after,
-                  const std::function<bool(std::string_view device_id, const nlohmann::json& twin)>& visit) const;
+                  const std::function<bool(std::string_view device_id, packed_view twin)>& visit) const;
 
  private:
   struct device_record {

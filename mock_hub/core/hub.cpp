@@ -56,20 +56,28 @@ void hub::load() {
   jobs_.restore(std::move(state.jobs), std::move(state.job_devices));
 }
 
-query::query_page hub::query(std::string_view text, const query::page_request& page) const {
-  const auto q = query::compile_query(text);
+const query::document_source& hub::source_of(const query::compiled_query& q) const {
   switch (q.collection()) {
-    case query::ast::collection::jobs:
-      return q.run(jobs_.device_job_records(), page);
+    case query::ast::collection::jobs: return jobs_.device_job_records();
     case query::ast::collection::modules: {
       // Module identities are not supported: the collection exists and is empty.
       static const query::map_document_source::map_type none;
-      return q.run(query::map_document_source(none), page);
+      static const query::map_document_source empty(none);
+      return empty;
     }
-    case query::ast::collection::devices:
-      break;
+    case query::ast::collection::devices: break;
   }
-  return q.run(*twins_, page);
+  return *twins_;
+}
+
+query::query_page hub::query(std::string_view text, const query::page_request& page) const {
+  const auto q = query::compile_query(text);
+  return q.run(source_of(q), page);
+}
+
+query::query_page_text hub::query_text(std::string_view text, const query::page_request& page) const {
+  const auto q = query::compile_query(text);
+  return q.run_text(source_of(q), page);
 }
 
 void hub::update_twin_for_job(std::string_view device_id, const nlohmann::json& patch) {

@@ -74,6 +74,8 @@ class hub : private job_device_operations {
   /// Query_GetTwins (POST /devices/query): one page of a query over `devices` or `devices.jobs`.
   /// Throws hub_error for a query the hub refuses (see query/compiled_query.hpp).
   query::query_page query(std::string_view text, const query::page_request& page = {}) const;
+  /// The same page as the REST body sends it (items as JSON text, written from the packed twins).
+  query::query_page_text query_text(std::string_view text, const query::page_request& page = {}) const;
 
   // --- Service operations with effects beyond the registry ---
 
@@ -166,6 +168,7 @@ class hub : private job_device_operations {
   telemetry_log telemetry_;
   cloud_to_device_queue cloud_to_device_;
   direct_methods methods_;
+  const query::document_source& source_of(const query::compiled_query& q) const;
   std::unique_ptr<query::document_source> twins_;
   job_engine jobs_;
   std::unordered_map<std::string, clock::timer_id> expiry_timers_;

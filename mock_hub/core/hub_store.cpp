@@ -24,7 +24,7 @@ hub_store::batch::~batch() noexcept(false) {
   }
 }
 
-void hub_store::put_device(const device_identity& identity, const nlohmann::json& twin) {
+void hub_store::put_device(const device_identity& identity, packed_view twin) {
   batch b(this);
   do_put_device(identity, twin);
 }

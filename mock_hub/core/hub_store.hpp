@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "access_policies.hpp"
+#include "packed_json.hpp"
 #include "clock.hpp"
 #include "device_identity.hpp"
 #include "direct_methods.hpp"
@@ -97,7 +98,7 @@ class hub_store {
   };
 
   // --- Writes (each in a batch of its own unless one is open) ---
-  void put_device(const device_identity& identity, const nlohmann::json& twin);
+  void put_device(const device_identity& identity, packed_view twin);
   /// Removes the device and its waiting cloud-to-device messages.
   void delete_device(std::string_view device_id);
   void put_policies(std::span<const shared_access_policy> policies);
@@ -110,7 +111,7 @@ class hub_store {
   void delete_cloud_to_device(std::string_view device_id, std::uint64_t sequence);
 
  protected:
-  virtual void do_put_device(const device_identity& identity, const nlohmann::json& twin) = 0;
+  virtual void do_put_device(const device_identity& identity, packed_view twin) = 0;
   virtual void do_delete_device(std::string_view device_id) = 0;
   virtual void do_put_policies(std::span<const shared_access_policy> policies) = 0;
   virtual void do_put_job(const stored_job& job) = 0;
@@ -133,7 +134,7 @@ class memory_store final : public hub_store {
   stored_state load() override { return {}; }
 
  protected:
-  void do_put_device(const device_identity&, const nlohmann::json&) override {}
+  void do_put_device(const device_identity&, packed_view) override {}
   void do_delete_device(std::string_view) override {}
   void do_put_policies(std::span<const shared_access_policy>) override {}
   void do_put_job(const stored_job&) override {}

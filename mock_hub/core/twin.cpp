@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include "encoding.hpp"
 #include "etag.hpp"
@@ -65,11 +66,21 @@ bool merge_with_metadata(json& target, json& meta, const json& patch, const writ
   return wrote;
 }
 
-// A desired or reported section without its read-only members.
-json values_of(const json& section) {
-  json values = section;
-  values.erase(metadata_key);
-  values.erase(version_key);
+// A desired or reported section without `$metadata`, and without `$version` unless `keep_version`.
+json values_of(packed_view section, bool drop_version = true) {
+  json values = json::object();
+  auto& members = values.get_ref<json::object_t&>();
+  section.for_each_member([&](std::string_view key, packed_view value) {
+    if (key == metadata_key || (drop_version && key == version_key)) return;
+    members.emplace_hint(members.end(), std::string(key), value.to_json());
+  });
+  return values;
+}
+
+// A whole section: its values, `$metadata` and `$version`.
+json section_of(json values, json meta, std::int64_t version) {
+  values[metadata_key] = std::move(meta);
+  values[version_key] = version;
   return values;
 }
 
@@ -118,68 +129,91 @@ twin::twin(const device_identity& identity, time_point now) {
   json empty_section = json::object();
   empty_section[metadata_key] = json{{"$lastUpdated", format_time(now)}};
   empty_section[version_key] = 1;
-  doc_ = json::object();
-  doc_["etag"] = etag();
-  doc_["version"] = 2;
-  doc_["modelId"] = "";
-  doc_["properties"] = json{{"desired", empty_section}, {"reported", empty_section}};
+  json doc = json::object();
+  doc["etag"] = etag();
+  doc["version"] = 2;
+  doc["modelId"] = "";
+  doc["properties"] = json{{"desired", empty_section}, {"reported", empty_section}};
+  doc_ = packed_json(doc);
   sync_identity(identity);
 }
 
-twin::twin(nlohmann::json document) : doc_(std::move(document)) {
-  const auto etag = doc_.find("etag");
-  const auto bytes = etag != doc_.end() && etag->is_string() ? base64_decode(etag->get<std::string>()) : std::nullopt;
-  if (!doc_.is_object() || !bytes || bytes->size() != 8 || !doc_.contains("properties"))
-    throw std::invalid_argument("a stored twin lacks its etag or properties");
+twin::twin(const nlohmann::json& document) {
+  const auto etag = document.is_object() ? document.find("etag") : document.end();
+  const auto bytes =
+      etag != document.end() && etag->is_string() ? base64_decode(etag->get<std::string>()) : std::nullopt;
+  const auto properties = document.is_object() ? document.find("properties") : document.end();
+  const auto version = document.is_object() ? document.find("version") : document.end();
+  const auto section_ok = [&](const char* key) {
+    const auto s = properties->find(key);
+    return s != properties->end() && s->is_object() && s->contains(metadata_key) && s->contains(version_key) &&
+           s->at(version_key).is_number_integer();
+  };
+  if (!bytes || bytes->size() != 8 || properties == document.end() || !properties->is_object() ||
+      !section_ok("desired") || !section_ok("reported") || version == document.end() || !version->is_number_integer())
+    throw std::invalid_argument("a stored twin lacks its etag, version or properties");
   std::uint64_t counter = 0;
   for (const char c : *bytes) counter = (counter << 8) | static_cast<unsigned char>(c);
   etag_counter_ = static_cast<std::int64_t>(counter);
+  doc_ = packed_json(document);
 }
 
 void twin::sync_identity(const device_identity& d) {
   const auto optional_string = [](const std::optional<std::string>& s) { return s ? json(*s) : json(); };
-  doc_["deviceId"] = d.device_id;
-  doc_["deviceEtag"] = d.etag;
-  doc_["status"] = to_string(d.status);
-  doc_["statusReason"] = d.status_reason.empty() ? json() : json(d.status_reason);
-  doc_["statusUpdateTime"] = format_time(d.status_updated_time);
-  doc_["connectionState"] = to_string(d.connection);
-  doc_["lastActivityTime"] = format_time(d.last_activity_time);
-  doc_["cloudToDeviceMessageCount"] = d.cloud_to_device_message_count;
-  doc_["authenticationType"] = to_string(d.auth_type);
-  doc_["x509Thumbprint"] = json{{"primaryThumbprint", optional_string(d.primary_thumbprint)},
-                                {"secondaryThumbprint", optional_string(d.secondary_thumbprint)}};
-  doc_["capabilities"] = json{{"iotEdge", d.iot_edge}};
-  if (d.device_scope.empty()) {
-    doc_.erase("deviceScope");
-  } else {
-    doc_["deviceScope"] = d.device_scope;
-  }
-  if (d.parent_scopes.empty()) {
-    doc_.erase("parentScopes");
-  } else {
-    doc_["parentScopes"] = d.parent_scopes;
-  }
+  const json device_id = d.device_id, device_etag = d.etag, status = to_string(d.status),
+             status_reason = d.status_reason.empty() ? json() : json(d.status_reason),
+             status_update_time = format_time(d.status_updated_time), connection = to_string(d.connection),
+             last_activity = format_time(d.last_activity_time), c2d_count = d.cloud_to_device_message_count,
+             auth_type = to_string(d.auth_type),
+             thumbprint = json{{"primaryThumbprint", optional_string(d.primary_thumbprint)},
+                               {"secondaryThumbprint", optional_string(d.secondary_thumbprint)}},
+             capabilities = json{{"iotEdge", d.iot_edge}}, scope = d.device_scope, parents = d.parent_scopes;
+  const packed_json::member_change changes[] = {
+      {"deviceId", &device_id},
+      {"deviceEtag", &device_etag},
+      {"status", &status},
+      {"statusReason", &status_reason},
+      {"statusUpdateTime", &status_update_time},
+      {"connectionState", &connection},
+      {"lastActivityTime", &last_activity},
+      {"cloudToDeviceMessageCount", &c2d_count},
+      {"authenticationType", &auth_type},
+      {"x509Thumbprint", &thumbprint},
+      {"capabilities", &capabilities},
+      {"deviceScope", d.device_scope.empty() ? nullptr : &scope},
+      {"parentScopes", d.parent_scopes.empty() ? nullptr : &parents},
+  };
+  doc_.set_members(changes);
 }
 
-void twin::set_model_id(std::string model_id) { doc_["modelId"] = std::move(model_id); }
+void twin::sync_last_activity(const device_identity& d) {
+  const json last_activity = format_time(d.last_activity_time);
+  const packed_json::member_change change[] = {{"lastActivityTime", &last_activity}};
+  doc_.set_members(change);
+}
 
-std::string twin::etag() const {
+void twin::set_model_id(std::string model_id) {
+  const json value = std::move(model_id);
+  const packed_json::member_change change[] = {{"modelId", &value}};
+  doc_.set_members(change);
+}
+
+std::string twin::etag() const { return etag_of(etag_counter_); }
+
+std::string twin::etag_of(std::int64_t etag_counter) {
   std::string bytes(8, '\0');
-  auto counter = static_cast<std::uint64_t>(etag_counter_);
+  auto counter = static_cast<std::uint64_t>(etag_counter);
   for (auto it = bytes.rbegin(); it != bytes.rend(); ++it, counter >>= 8) *it = static_cast<char>(counter & 0xFF);
   return base64_encode(bytes);
 }
 
-std::int64_t twin::version() const { return doc_.at("version").get<std::int64_t>(); }
+std::int64_t twin::version() const { return doc_.view().find("version").as_int(); }
 
-std::int64_t twin::desired_version() const {
-  return doc_.at("properties").at("desired").at(version_key).get<std::int64_t>();
-}
+std::int64_t twin::desired_version() const { return section(twin_section::desired).find(version_key).as_int(); }
 
-std::int64_t twin::reported_version() const {
-  return doc_.at("properties").at("reported").at(version_key).get<std::int64_t>();
-}
+std::int64_t twin::reported_version() const { return section(twin_section::reported).find(version_key).as_int(); }
+
+packed_view twin::section(twin_section s) const { return doc_.view().find("properties").find(section_key(s)); }
 
 bool twin::etag_matches(std::string_view if_match) const { return if_match_satisfied(if_match, etag()); }
 
@@ -187,25 +221,30 @@ std::optional<nlohmann::json> twin::update(const json& patch, time_point now) {
   const back_end_write w = parse_back_end_write(patch);
   const write_stamp stamp{format_time(now), desired_version() + 1};
 
-  json tags = doc_.value("tags", json::object());
+  const packed_view old_tags = doc_.view().find("tags");
+  json tags = old_tags.valid() ? old_tags.to_json() : json::object();
   json tags_meta = json::object();  // tags keep no metadata
   const bool tags_written = w.tags && merge_with_metadata(tags, tags_meta, *w.tags, stamp);
-  const json& desired_section = doc_.at("properties").at("desired");
-  json desired = values_of(desired_section);
-  json desired_meta = desired_section.at(metadata_key);
-  const bool desired_written = w.desired && merge_with_metadata(desired, desired_meta, *w.desired, stamp);
+  json desired, desired_meta;
+  bool desired_written = false;
+  if (w.desired) {
+    const packed_view desired_section = section(twin_section::desired);
+    desired = values_of(desired_section);
+    desired_meta = desired_section.find(metadata_key).to_json();
+    desired_written = merge_with_metadata(desired, desired_meta, *w.desired, stamp);
+  }
   if (tags_written) check_section_size(twin_section::tags, tags);
   if (desired_written) check_section_size(twin_section::desired, desired);
   if (!tags_written && !desired_written) return std::nullopt;
 
-  if (tags_written) install_tags(std::move(tags));
   std::optional<json> notification;
+  std::optional<json> new_section;
   if (desired_written) {
     notification = with_version(*w.desired, *stamp.desired_version);
     stamp_node(desired_meta, stamp);
-    install_section(twin_section::desired, std::move(desired), std::move(desired_meta), *stamp.desired_version);
+    new_section = section_of(std::move(desired), std::move(desired_meta), *stamp.desired_version);
   }
-  count_back_end_write();
+  commit(tags_written ? &tags : nullptr, twin_section::desired, new_section ? &*new_section : nullptr, true);
   return notification;
 }
 
@@ -227,60 +266,57 @@ std::optional<nlohmann::json> twin::replace(const json& replacement, time_point 
     check_section_size(twin_section::desired, desired);
   }
 
-  if (w.tags) install_tags(std::move(tags));
   std::optional<json> notification;
+  std::optional<json> new_section;
   if (w.desired) {
     notification = with_version(desired, *stamp.desired_version);
     stamp_node(desired_meta, stamp);
-    install_section(twin_section::desired, std::move(desired), std::move(desired_meta), *stamp.desired_version);
+    new_section = section_of(std::move(desired), std::move(desired_meta), *stamp.desired_version);
   }
-  count_back_end_write();
+  commit(w.tags ? &tags : nullptr, twin_section::desired, new_section ? &*new_section : nullptr, true);
   return notification;
 }
 
 std::int64_t twin::update_reported(const json& patch, time_point now) {
   validate_section_write(twin_section::reported, patch);
   const write_stamp stamp{format_time(now), std::nullopt};
-  const json& section = doc_.at("properties").at("reported");
-  json reported = values_of(section);
-  json meta = section.at(metadata_key);
+  const packed_view old = section(twin_section::reported);
+  json reported = values_of(old);
+  json meta = old.find(metadata_key).to_json();
   if (!merge_with_metadata(reported, meta, patch, stamp)) return reported_version();
   check_section_size(twin_section::reported, reported);
 
   const auto next = reported_version() + 1;
   stamp_node(meta, stamp);
-  install_section(twin_section::reported, std::move(reported), std::move(meta), next);
-  doc_["version"] = version() + 1;
+  json new_section = section_of(std::move(reported), std::move(meta), next);
+  commit(nullptr, twin_section::reported, &new_section, false);
   return next;
 }
 
 nlohmann::json twin::device_view() const {
   json view = json::object();
-  for (const auto s : {twin_section::desired, twin_section::reported}) {
-    json section = doc_.at("properties").at(section_key(s));
-    section.erase(metadata_key);
-    view[section_key(s)] = std::move(section);
-  }
+  for (const auto s : {twin_section::desired, twin_section::reported}) view[section_key(s)] = values_of(section(s), false);
   return view;
 }
 
-void twin::install_tags(nlohmann::json tags) {
-  if (tags.empty()) {
-    doc_.erase("tags");
-  } else {
-    doc_["tags"] = std::move(tags);
+void twin::commit(const nlohmann::json* tags, twin_section s, const nlohmann::json* new_section, bool back_end) {
+  std::vector<packed_json::member_change> changes;
+  if (tags) changes.emplace_back("tags", tags->empty() ? nullptr : tags);
+  json properties;
+  if (new_section) {
+    properties = doc_.view().find("properties").to_json();
+    properties[section_key(s)] = *new_section;
+    changes.emplace_back("properties", &properties);
   }
-}
-
-void twin::install_section(twin_section s, nlohmann::json values, nlohmann::json meta, std::int64_t version) {
-  values[metadata_key] = std::move(meta);
-  doc_["properties"][section_key(s)] = with_version(std::move(values), version);
-}
-
-void twin::count_back_end_write() {
-  doc_["version"] = version() + 1;
-  ++etag_counter_;
-  doc_["etag"] = etag();
+  const json version_value = version() + 1;
+  changes.emplace_back("version", &version_value);
+  json etag_value;
+  if (back_end) {
+    etag_value = etag_of(etag_counter_ + 1);
+    changes.emplace_back("etag", &etag_value);
+  }
+  doc_.set_members(changes);
+  if (back_end) ++etag_counter_;
 }
 
 }  // namespace mockhub::core

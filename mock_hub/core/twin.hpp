@@ -2,8 +2,9 @@
 // `$metadata`, `$version`s, the twin `etag` and `version`, and every documented limit
 // (twin_limits.hpp).
 //
-// The twin keeps its whole document in the wire shape that `GET /twins/{id}` returns, so that
-// reads and twin queries see it without copying:
+// The twin keeps its whole document in the wire shape that `GET /twins/{id}` returns, packed
+// (packed_json.hpp: one allocation about the size of its JSON), so that twin queries read it in
+// place and a registry of 100,000 twins stays small:
 //
 //   { "deviceId": "d1", "etag": "AAAAAAAAAAE=", "deviceEtag": "...", "status": "enabled", ...,
 //     "version": 2, "tags": {...},
@@ -47,6 +48,7 @@
 
 #include "clock.hpp"
 #include "device_identity.hpp"
+#include "packed_json.hpp"
 #include "twin_limits.hpp"
 
 namespace mockhub::core {
@@ -58,8 +60,9 @@ class twin {
   twin(const device_identity& identity, time_point now);
 
   /// A twin rebuilt from a stored `document()`; its etag counter is read back from the etag.
-  /// Throws std::invalid_argument when the document is not a twin's.
-  explicit twin(nlohmann::json document);
+  /// Throws std::invalid_argument when the document is not a twin's (no etag of 8 bytes, no
+  /// integer version, or a desired or reported section without `$metadata` and `$version`).
+  explicit twin(const nlohmann::json& document);
 
   /// Copies the identity's read-only fields into the document: deviceId, deviceEtag (the identity
   /// etag), status, statusReason, statusUpdateTime (the identity's statusUpdatedTime), connectionState,
@@ -67,13 +70,18 @@ class twin {
   /// and deviceScope/parentScopes when set. generationId and connectionStateUpdatedTime are not
   /// copied. Called by the registry whenever the identity changes; moves neither version nor etag.
   void sync_identity(const device_identity& identity);
+  /// sync_identity for lastActivityTime alone, the one field every device message moves: one
+  /// timestamp written over the old one in place.
+  void sync_last_activity(const device_identity& identity);
 
   /// Records the IoT Plug and Play model id a device announced when it connected (`modelId`,
   /// "" by default). Read-only for clients; moves neither version nor etag.
   void set_model_id(std::string model_id);
 
-  /// The whole twin in wire shape (see above).
-  const nlohmann::json& document() const noexcept { return doc_; }
+  /// The whole twin in wire shape (see above), unpacked: a copy.
+  nlohmann::json document() const { return doc_.to_json(); }
+  /// The whole twin in wire shape, packed, as queries read it.
+  packed_view packed() const noexcept { return doc_.view(); }
 
   std::string etag() const;              // e.g. "AAAAAAAAAAE=" (unquoted)
   std::int64_t version() const;
@@ -117,12 +125,14 @@ class twin {
   nlohmann::json device_view() const;
 
  private:
-  // The commit steps of a write, run only after every check has passed.
-  void install_tags(nlohmann::json tags);
-  void install_section(twin_section s, nlohmann::json values, nlohmann::json meta, std::int64_t version);
-  void count_back_end_write();  // version and etag move once per back-end write
+  static std::string etag_of(std::int64_t etag_counter);
+  packed_view section(twin_section s) const;
+  // The commit of a write, run only after every check has passed: new tags (when `tags`; empty
+  // removes the member), a new desired or reported section (when `new_section`), version + 1,
+  // and for a back-end write the etag too.
+  void commit(const nlohmann::json* tags, twin_section s, const nlohmann::json* new_section, bool back_end);
 
-  nlohmann::json doc_;
+  packed_json doc_;
   std::int64_t etag_counter_ = 1;
 };
 

@@ -59,6 +59,14 @@ rest_response page_response(json items, std::string_view item_type, const std::o
   return r;
 }
 
+rest_response page_response(core::query::query_page_text page) {
+  rest_response r;
+  r.json_text = std::move(page.items);
+  r.header("x-ms-item-type", std::string(page.item_type));
+  if (page.continuation) r.header("x-ms-continuation", *page.continuation);
+  return r;
+}
+
 // Jobs_QueryScheduledJobs pages by position in the creation-ordered job list; the token is
 // base64 of "jobs:<offset>" so that it looks as opaque as the hub's.
 std::string encode_jobs_continuation(std::size_t offset) {
@@ -130,12 +138,12 @@ rest_response devices_get_twin(request_context& c) {
 
 rest_response devices_update_twin(request_context& c) {
   const json& patch = c.object_body();
-  return c.hub([&](core::hub& h) { return twin_response(h.update_twin(c.param("id"), patch, c.if_match()).twin); });
+  return c.hub([&](core::hub& h) { return twin_response(h.update_twin(c.param("id"), patch, c.if_match()).twin.to_json()); });
 }
 
 rest_response devices_replace_twin(request_context& c) {
   const json& replacement = c.object_body();
-  return c.hub([&](core::hub& h) { return twin_response(h.replace_twin(c.param("id"), replacement, c.if_match()).twin); });
+  return c.hub([&](core::hub& h) { return twin_response(h.replace_twin(c.param("id"), replacement, c.if_match()).twin.to_json()); });
 }
 
 rest_response devices_invoke_method(request_context& c) {
@@ -172,8 +180,7 @@ rest_response query_get_twins(request_context& c) {
   const std::string query = text->get<std::string>();
   const std::string continuation(c.header("x-ms-continuation").value_or(""));
   const core::query::page_request page{.max_item_count = max_item_count(c), .continuation = continuation};
-  auto result = c.hub([&](core::hub& h) { return h.query(query, page); });
-  return page_response(std::move(result.items), result.item_type, result.continuation);
+  return page_response(c.hub([&](core::hub& h) { return h.query_text(query, page); }));
 }
 
 rest_response jobs_create_scheduled_job(request_context& c) {

@@ -25,6 +25,9 @@ namespace mockhub::rest {
 struct rest_response {
   int status = 200;
   std::optional<nlohmann::json> body;
+  /// A JSON body already serialised (a query page written straight from packed twins); sent
+  /// instead of `body` when set.
+  std::optional<std::string> json_text;
   std::vector<std::pair<std::string, std::string>> headers;
 
   static rest_response json(nlohmann::json body, int status = 200);

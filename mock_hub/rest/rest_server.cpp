@@ -245,7 +245,11 @@ class rest_server::impl {
     res.status = out.status;
     for (const auto& [name, value] : out.headers) res.set_header(name.c_str(), value);
     res.set_header("x-ms-request-id", request_id);
-    if (out.body) res.set_content(dump(*out.body), json_content_type);
+    if (out.json_text) {
+      res.set_content(*out.json_text, json_content_type);
+    } else if (out.body) {
+      res.set_content(dump(*out.body), json_content_type);
+    }
   }
 
   // The observer's view of a request and of a response (httplib's header maps as lists).

@@ -268,13 +268,13 @@ void sqlite_store::commit() {
   in_transaction_ = false;
 }
 
-void sqlite_store::do_put_device(const core::device_identity& identity, const nlohmann::json& twin) {
+void sqlite_store::do_put_device(const core::device_identity& identity, core::packed_view twin) {
   begin();
   try {
     prepared(put_device_sql, "INSERT OR REPLACE INTO devices (device_id, identity, twin) VALUES (?, ?, ?)")
         .bind(1, identity.device_id)
         .bind(2, dump(records::to_json(identity)))
-        .bind(3, dump(twin))
+        .bind(3, dump(twin.to_json()))
         .run();
   } catch (const store_error& e) {
     write_failed(e.what());

@@ -48,7 +48,7 @@ class sqlite_store final : public core::hub_store {
   const std::filesystem::path& file() const noexcept { return options_.file; }
 
  protected:
-  void do_put_device(const core::device_identity& identity, const nlohmann::json& twin) override;
+  void do_put_device(const core::device_identity& identity, core::packed_view twin) override;
   void do_delete_device(std::string_view device_id) override;
   void do_put_policies(std::span<const core::shared_access_policy> policies) override;
   void do_put_job(const core::stored_job& job) override;

@@ -73,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   try {
     const auto compiled = query::compile_query(text);
-    const query::map_document_source source(twins());
+    static const query::map_document_source source(twins());
     const auto page = compiled.run(source, {.max_item_count = 2});
     (void)page;
   } catch (const hub_error& e) {

@@ -114,6 +114,7 @@ void check_response(const rest::rest_response& out) {
   FUZZ_CHECK(out.status >= 200 && out.status < 600, "an HTTP status");
   FUZZ_CHECK(out.status != 500, "no request ends in 500 (an exception that is not a hub_error)");
   if (out.body) (void)out.body->dump(-1, ' ', false, json::error_handler_t::replace);
+  if (out.json_text) FUZZ_CHECK(json::accept(*out.json_text), "a body written as text is JSON");
   if (out.status < 400) return;
   FUZZ_CHECK(out.body && out.body->is_object() && out.body->contains("Message"), "an error has the hub's body");
   const auto& message = (*out.body)["Message"];

@@ -80,7 +80,7 @@ TEST_CASE_METHOD(hub_fixture, "A desired change made by the back end reaches the
   const auto key = create_device("dev1");
   auto d = device("dev1", key);
   REQUIRE(eventually([](core::hub& h) { return h.sessions().is_subscribed("dev1", core::device_subscription::desired_patches); }));
-  hub.call([](core::hub& h) { return h.update_twin("dev1", {{"properties", {{"desired", {{"building", 43}, {"floor", 3}}}}}}, std::nullopt).twin["version"]; });
+  hub.call([](core::hub& h) { return h.update_twin("dev1", {{"properties", {{"desired", {{"building", 43}, {"floor", 3}}}}}}, std::nullopt).twin.to_json()["version"]; });
   const auto m = d->next_message();
   REQUIRE(m);
   CHECK(m->topic == "$iothub/twin/PATCH/properties/desired/?$version=2");

@@ -18,7 +18,7 @@ compiled_condition compile_condition(std::string_view query_condition) {
 
 void compiled_condition::scan(const document_source& source, const document_source::visitor& visit) const {
   scan_matching(program_ ? &*program_ : nullptr, source, {},
-                [&](std::string_view key, const nlohmann::json& doc) { return visit(key, doc); });
+                [&](std::string_view key, packed_view doc) { return visit(key, doc); });
 }
 
 }  // namespace mockhub::core::query

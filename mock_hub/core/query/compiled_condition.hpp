@@ -17,6 +17,7 @@ class compiled_condition {
   /// True for `*`: every device.
   bool all_devices() const noexcept { return !program_.has_value(); }
   /// Whether a twin (wire shape of GET /twins/{id}) is selected: `*`, or the condition is Boolean true.
+  bool matches(packed_view twin) const { return !program_ || program_->matches(twin); }
   bool matches(const nlohmann::json& twin) const { return !program_ || program_->matches(twin); }
   /// Visits, in key order, every twin of `source` the condition selects, until `visit` returns
   /// false: the job engine's way to select a fleet, several times faster than matches() per

@@ -34,7 +34,7 @@ nlohmann::json to_json(const value& v) {
       return v.number;
     case value::kind::string: return std::string(v.string);
     case value::kind::array:
-    case value::kind::object: return *v.json;
+    case value::kind::object: return v.container();
     default: return nlohmann::json(nlohmann::json::value_t::discarded);
   }
 }
@@ -49,7 +49,7 @@ bool value_less(const value& a, const value& b) {
     case value::kind::number: return a.number < b.number;
     case value::kind::string: return a.string < b.string;
     case value::kind::array:
-    case value::kind::object: return *a.json < *b.json;
+    case value::kind::object: return a.container() < b.container();
     default: return false;
   }
 }
@@ -69,10 +69,7 @@ struct accumulator {
   nlohmann::json best_json;  // an owned copy, for the row after the scan
 };
 
-value value_at(const nlohmann::json& doc, const std::vector<std::string>& path) {
-  const nlohmann::json* j = find_path(doc, path);
-  return j ? value::of(*j) : value{};
-}
+value value_at(packed_view doc, const std::vector<std::string>& path) { return value::of(find_path(doc, path)); }
 
 }  // namespace
 
@@ -170,24 +167,57 @@ compiled_query compile_query(std::string_view text) {
 
 query_page compiled_query::run(const document_source& source, const page_request& request) const {
   const int page_size = clamp_page_size(request.max_item_count);
-  return aggregated_ ? run_aggregate(source, page_size, request.continuation)
-                     : run_stream(source, page_size, request.continuation);
+  if (aggregated_) return run_aggregate(source, page_size, request.continuation);
+  query_page page;
+  page.item_type = item_type();
+  auto& items = page.items.get_ref<nlohmann::json::array_t&>();
+  items.reserve(static_cast<std::size_t>(page_size));
+  page.continuation = stream_page(source, page_size, request.continuation, [&](packed_view doc) { items.push_back(project(doc)); });
+  return page;
 }
 
-nlohmann::json compiled_query::project(const nlohmann::json& doc) const {
-  if (select_all_) return doc;
+query_page_text compiled_query::run_text(const document_source& source, const page_request& request) const {
+  const int page_size = clamp_page_size(request.max_item_count);
+  query_page_text page;
+  page.item_type = item_type();
+  page.items = "[";
+  auto separate = [&] {
+    if (page.count++ > 0) page.items += ',';
+  };
+  if (aggregated_) {
+    query_page rows = run_aggregate(source, page_size, request.continuation);
+    for (const auto& row : rows.items) {
+      separate();
+      page.items += row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+    page.continuation = std::move(rows.continuation);
+  } else {
+    page.continuation = stream_page(source, page_size, request.continuation, [&](packed_view doc) {
+      separate();
+      if (select_all_) {
+        doc.dump_to(page.items);  // a twin's text straight from its packed bytes
+      } else {
+        page.items += project(doc).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      }
+    });
+  }
+  page.items += ']';
+  return page;
+}
+
+nlohmann::json compiled_query::project(packed_view doc) const {
+  if (select_all_) return doc.to_json();
   nlohmann::json row = nlohmann::json::object();
   for (const auto& col : columns_) {
     // An undefined property is left out of the row, as the hub leaves out what it cannot read.
-    if (const nlohmann::json* j = find_path(doc, col.path)) row[col.name] = *j;
+    if (const packed_view j = find_path(doc, col.path); j.valid()) row[col.name] = j.to_json();
   }
   return row;
 }
 
-query_page compiled_query::run_stream(const document_source& source, int page_size,
-                                      std::string_view continuation) const {
-  query_page page;
-  page.item_type = item_type();
+template <class Emit>
+std::optional<std::string> compiled_query::stream_page(const document_source& source, int page_size,
+                                                       std::string_view continuation, Emit&& emit) const {
   continuation_token position;
   if (!continuation.empty()) {
     position = continuation_token::decode(continuation, hash_, false);
@@ -202,27 +232,27 @@ query_page compiled_query::run_stream(const document_source& source, int page_si
       capped_by_top = true;
     }
   }
-  if (limit == 0) return page;
+  if (limit == 0) return std::nullopt;
 
   std::string last_key;
+  std::uint64_t emitted = 0;
   bool more = false;
-  scan_matching(where_ ? &*where_ : nullptr, source, position.after_key, [&](std::string_view key, const nlohmann::json& doc) {
-    if (page.items.size() == limit) {
+  scan_matching(where_ ? &*where_ : nullptr, source, position.after_key, [&](std::string_view key, packed_view doc) {
+    if (emitted == limit) {
       more = !capped_by_top;  // another match exists beyond this page
       return false;
     }
-    page.items.push_back(project(doc));
+    emit(doc);
+    ++emitted;
     last_key.assign(key);
-    return page.items.size() < limit || !capped_by_top;
+    return emitted < limit || !capped_by_top;
   });
-  if (more) {
-    continuation_token next;
-    next.query_hash = hash_;
-    next.after_key = std::move(last_key);
-    next.returned = position.returned + page.items.size();
-    page.continuation = next.encode();
-  }
-  return page;
+  if (!more) return std::nullopt;
+  continuation_token next;
+  next.query_hash = hash_;
+  next.after_key = std::move(last_key);
+  next.returned = position.returned + emitted;
+  return next.encode();
 }
 
 std::vector<nlohmann::json> compiled_query::aggregate_rows(const document_source& source) const {
@@ -237,7 +267,7 @@ std::vector<nlohmann::json> compiled_query::aggregate_rows(const document_source
   if (group_by_.empty()) groups[{}].accumulators.resize(columns_.size());  // one row, even over no documents
 
   std::vector<value> key(group_by_.size());
-  scan_matching(where_ ? &*where_ : nullptr, source, {}, [&](std::string_view, const nlohmann::json& doc) {
+  scan_matching(where_ ? &*where_ : nullptr, source, {}, [&](std::string_view, packed_view doc) {
     for (std::size_t i = 0; i < group_by_.size(); ++i) key[i] = value_at(doc, group_by_[i]);
     auto it = groups.find(key);
     if (it == groups.end()) {

@@ -37,6 +37,15 @@ struct query_page {
   std::optional<std::string> continuation;
 };
 
+/// A page as `POST /devices/query` sends it: the items as one JSON array text, written straight
+/// from the packed documents (no JSON values built for SELECT * rows).
+struct query_page_text {
+  std::string items = "[]";  // exactly query_page::items.dump(-1, ' ', false, error_handler_t::replace)
+  std::size_t count = 0;     // how many items
+  std::string_view item_type;
+  std::optional<std::string> continuation;
+};
+
 class compiled_query {
  public:
   /// Which collection the query reads: the caller passes the matching source to `run`.
@@ -47,12 +56,15 @@ class compiled_query {
   /// The query in canonical form, e.g. `SELECT * FROM devices WHERE tags.a = 'x'`.
   const std::string& canonical_text() const noexcept { return canonical_text_; }
   /// Whether a document passes the WHERE clause (true when there is none).
+  bool matches(packed_view doc) const { return !where_ || where_->matches(doc); }
   bool matches(const nlohmann::json& doc) const { return !where_ || where_->matches(doc); }
 
   /// One page of results from `source`, which must hold the collection() documents.
   /// Throws hub_error 400004 ArgumentInvalid for a continuation token that is malformed or
   /// belongs to another query.
   query_page run(const document_source& source, const page_request& request = {}) const;
+  /// The same page, as text (the REST handler's form). Throws as run().
+  query_page_text run_text(const document_source& source, const page_request& request = {}) const;
 
  private:
   friend compiled_query compile_query(std::string_view text);
@@ -65,10 +77,14 @@ class compiled_query {
     std::vector<std::string> path;  // document path (path columns and aggregate arguments)
   };
 
-  query_page run_stream(const document_source& source, int page_size, std::string_view continuation) const;
+  // The rows of a page of a streaming (not aggregated) query, each handed to `emit(doc)`;
+  // returns the continuation token for the next page, if there is one.
+  template <class Emit>
+  std::optional<std::string> stream_page(const document_source& source, int page_size, std::string_view continuation,
+                                         Emit&& emit) const;
   query_page run_aggregate(const document_source& source, int page_size, std::string_view continuation) const;
   std::vector<nlohmann::json> aggregate_rows(const document_source& source) const;
-  nlohmann::json project(const nlohmann::json& doc) const;
+  nlohmann::json project(packed_view doc) const;
 
   ast::collection from_ = ast::collection::devices;
   bool select_all_ = true;

@@ -10,12 +10,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mock_hub/core/packed_json.hpp"
+
 namespace mockhub::core::query {
 
 class document_source {
  public:
   /// Called once per document; return false to stop the scan.
-  using visitor = std::function<bool(std::string_view key, const nlohmann::json& doc)>;
+  using visitor = std::function<bool(std::string_view key, packed_view doc)>;
 
   document_source() = default;
   document_source(const document_source&) = delete;
@@ -35,22 +37,25 @@ class document_source {
   virtual void scan(std::string_view after_key, const visitor& visit) const = 0;
 };
 
-/// A source over a map of key -> document (tests, benchmarks, simple stores).
+/// A source over a map of key -> document (tests, benchmarks, simple stores). It packs its own
+/// copy of the documents when it is built: later changes to the map are not seen.
 class map_document_source final : public document_source {
  public:
   using map_type = std::map<std::string, nlohmann::json, std::less<>>;
 
-  explicit map_document_source(const map_type& documents) : documents_(documents) {}
+  explicit map_document_source(const map_type& documents) {
+    for (const auto& [key, doc] : documents) documents_.emplace_hint(documents_.end(), key, packed_json(doc));
+  }
 
   void scan(std::string_view after_key, const visitor& visit) const override {
     auto it = after_key.empty() ? documents_.begin() : documents_.upper_bound(after_key);
     for (; it != documents_.end(); ++it) {
-      if (!visit(it->first, it->second)) return;
+      if (!visit(it->first, it->second.view())) return;
     }
   }
 
  private:
-  const map_type& documents_;
+  std::map<std::string, packed_json, std::less<>> documents_;
 };
 
 }  // namespace mockhub::core::query

@@ -4,7 +4,6 @@
 #include <array>
 #include <cmath>
 
-#include "batch_lookup.hpp"
 #include "lexer.hpp"
 
 #include "mock_hub/core/ascii.hpp"
@@ -79,6 +78,38 @@ value value::of(const nlohmann::json& j) {
       v.json = &j;
       break;
     default: break;  // discarded, binary: undefined
+  }
+  return v;
+}
+
+value value::of(packed_view j) {
+  value v;
+  if (!j.valid()) return v;
+  switch (j.type()) {
+    case packed_view::kind::null: v.type = kind::null; break;
+    case packed_view::kind::boolean_false:
+    case packed_view::kind::boolean_true:
+      v.type = kind::boolean;
+      v.boolean = j.as_bool();
+      break;
+    case packed_view::kind::integer:
+    case packed_view::kind::unsigned_integer:
+    case packed_view::kind::floating:
+      v.type = kind::number;
+      v.number = j.as_number();
+      break;
+    case packed_view::kind::string:
+      v.type = kind::string;
+      v.string = j.as_string();
+      break;
+    case packed_view::kind::array:
+      v.type = kind::array;
+      v.node = j;
+      break;
+    case packed_view::kind::object:
+      v.type = kind::object;
+      v.node = j;
+      break;
   }
   return v;
 }
@@ -186,12 +217,11 @@ std::uint32_t expression_program::compile(const ast::expr& e) {
   return static_cast<std::uint32_t>(nodes_.size() - 1);
 }
 
-const nlohmann::json* find_path(const nlohmann::json& doc, const std::vector<std::string>& path) {
-  const nlohmann::json* cur = &doc;
+packed_view find_path(packed_view doc, const std::vector<std::string>& path) {
+  packed_view cur = doc;
   for (const std::string& segment : path) {
-    if (!cur->is_object()) return nullptr;
-    cur = lookup(*cur, segment);
-    if (cur == nullptr) return nullptr;
+    cur = cur.find(segment);  // invalid when cur is not an object or lacks the member
+    if (!cur.valid()) return cur;
   }
   return cur;
 }
@@ -210,39 +240,29 @@ std::uint32_t expression_program::slot_of(const std::vector<std::string>& path) 
   return slot;
 }
 
-value expression_program::evaluate(const nlohmann::json& doc) const { return eval(root_, doc, nullptr); }
+value expression_program::evaluate(packed_view doc) const { return eval(root_, doc, nullptr); }
 
-void expression_program::match_batch(const nlohmann::json* const* docs, std::size_t count, bool* matched,
-                                     std::vector<const nlohmann::json*>& scratch) const {
-  constexpr std::size_t max_row = 64;
+void expression_program::match_batch(const packed_view* docs, std::size_t count, bool* matched,
+                                     std::vector<packed_view>& scratch) const {
   const std::size_t slots = slot_count_;
-  if (slots > max_row) {
-    // A very wide query (more distinct path prefixes than a row holds): one document at a time.
-    for (std::size_t d = 0; d < count; ++d) matched[d] = eval(root_, *docs[d], nullptr).is_true();
-    return;
-  }
-  if (scratch.size() < slots * batch_size) scratch.resize(slots * batch_size);
-  const nlohmann::json** table = scratch.data();  // table[slot * batch_size + doc]
-  for (std::size_t d = 0; d < count; ++d) table[d] = docs[d];
-  for (const path_step& s : steps_) {
-    batch_lookup(table + s.parent * batch_size, count, s.segment, table + s.slot * batch_size);
-  }
-  const nlohmann::json* row[max_row];
+  if (scratch.size() < slots) scratch.resize(slots);
+  packed_view* row = scratch.data();
   for (std::size_t d = 0; d < count; ++d) {
-    for (std::size_t s = 0; s < slots; ++s) row[s] = table[s * batch_size + d];
-    matched[d] = eval(root_, *docs[d], row).is_true();
+    // Each distinct path prefix is looked up once per document (`properties.reported` once for
+    // every reported path), each from its parent's node.
+    row[0] = docs[d];
+    for (const path_step& s : steps_) row[s.slot] = row[s.parent].find(s.segment);
+    matched[d] = eval(root_, docs[d], row).is_true();
   }
 }
 
-value expression_program::eval(std::uint32_t index, const nlohmann::json& doc,
-                               const nlohmann::json* const* slots) const {
+value expression_program::eval(std::uint32_t index, packed_view doc, const packed_view* slots) const {
   const node& n = nodes_[index];
   switch (n.code) {
     case op::constant: return value::of(*n.constant);
     case op::undefined_constant: return {};
     case op::path: {
-      const nlohmann::json* j = slots ? slots[n.a] : find_path(doc, paths_[n.b]);
-      return j ? value::of(*j) : value{};
+      return value::of(slots ? slots[n.a] : find_path(doc, paths_[n.b]));
     }
     case op::not_: {
       const value v = eval(n.a, doc, slots);

@@ -21,6 +21,8 @@
 
 #include "ast.hpp"
 
+#include "mock_hub/core/packed_json.hpp"
+
 namespace mockhub::core::query {
 
 /// A value during evaluation: a view, never an owner (strings and containers stay in the
@@ -31,10 +33,14 @@ struct value {
   bool boolean = false;
   double number = 0;
   std::string_view string;
-  const nlohmann::json* json = nullptr;  // arrays and objects
+  packed_view node;                      // arrays and objects of a document
+  const nlohmann::json* json = nullptr;  // arrays and objects of a constant
 
   static value of(const nlohmann::json& j);
+  static value of(packed_view v);
   bool is_true() const { return type == kind::boolean && boolean; }
+  /// An array or object value as JSON (a copy).
+  nlohmann::json container() const { return node.valid() ? node.to_json() : json ? *json : nlohmann::json(); }
 };
 
 class expression_program {
@@ -50,19 +56,20 @@ class expression_program {
   expression_program(const expression_program&) = delete;
   expression_program& operator=(const expression_program&) = delete;
 
-  value evaluate(const nlohmann::json& doc) const;
+  value evaluate(packed_view doc) const;
   /// True only when the expression evaluates to Boolean true.
-  bool matches(const nlohmann::json& doc) const { return evaluate(doc).is_true(); }
+  bool matches(packed_view doc) const { return evaluate(doc).is_true(); }
+  /// The same for an unpacked document (packs a copy first: tests and single documents).
+  bool matches(const nlohmann::json& doc) const { return matches(packed_json(doc).view()); }
 
   /// How many documents match_batch takes at once.
   static constexpr std::size_t batch_size = 16;
   /// Whether each of `count` (<= batch_size) documents matches, into `matched`. The same
-  /// answers as matches(), faster over many documents: the paths of all the documents are
-  /// resolved together, one segment at a time across the batch, so the memory reads of
-  /// different documents overlap instead of waiting on each other, and a prefix that several
-  /// paths share (`properties.reported`) is looked up once. `scratch` is reused between calls.
-  void match_batch(const nlohmann::json* const* docs, std::size_t count, bool* matched,
-                   std::vector<const nlohmann::json*>& scratch) const;
+  /// answers as matches(), faster over many documents: each distinct path prefix is looked up
+  /// once per document (`properties.reported` once for all reported paths), and the caller
+  /// prefetches the batch's documents before it comes here (matching_scan.hpp), so their memory
+  /// reads overlap. `scratch` is reused between calls.
+  void match_batch(const packed_view* docs, std::size_t count, bool* matched, std::vector<packed_view>& scratch) const;
 
  private:
   enum class op : std::uint8_t {
@@ -87,7 +94,7 @@ class expression_program {
   std::uint32_t compile(const ast::expr& e);
   std::uint32_t slot_of(const std::vector<std::string>& path);
   // `slots`: the resolved path prefixes of `doc` (batch evaluation), or null to look paths up.
-  value eval(std::uint32_t index, const nlohmann::json& doc, const nlohmann::json* const* slots) const;
+  value eval(std::uint32_t index, packed_view doc, const packed_view* slots) const;
 
   std::vector<node> nodes_;
   std::vector<std::vector<std::string>> paths_;
@@ -97,9 +104,9 @@ class expression_program {
   std::uint32_t root_ = 0;
 };
 
-/// The value at `path` in `doc`, or null when some segment is missing or not an object.
-/// Looks each segment up in place: no allocation, no copy.
-const nlohmann::json* find_path(const nlohmann::json& doc, const std::vector<std::string>& path);
+/// The value at `path` in `doc`, or an invalid view when some segment is missing or not an
+/// object. Looks each segment up in place: no allocation, no copy.
+packed_view find_path(packed_view doc, const std::vector<std::string>& path);
 
 /// Comparison of two values under the hub's rules: `incomparable` when they are not comparable
 /// (different types, undefined, arrays or objects, or an ordering of nulls).

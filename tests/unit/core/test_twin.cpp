@@ -530,3 +530,48 @@ TEST_CASE("The device view holds desired and reported with $version, without met
     "desired": { "lockMode": "manual", "$version": 2 },
     "reported": { "lockState": "unlocked", "firmware": "1.0.0", "$version": 2 } })"));
 }
+
+TEST_CASE("A twin rebuilt from its stored document is the same twin; a document that is not a twin's is refused",
+          "[core][twin]") {
+  twin t(door(), t0);
+  t.update(json{{"tags", {{"building", 43}}}, {"properties", {{"desired", {{"floor", 3}}}}}}, t1);
+  t.update_reported(json{{"firmware", "1.4.2"}}, t2);
+  const twin back(t.document());
+  CHECK(back.document() == t.document());
+  CHECK(back.etag() == t.etag());
+  CHECK(back.version() == t.version());
+  CHECK(back.desired_version() == 2);
+  CHECK(back.reported_version() == 2);
+
+  // Each broken in one way: the message names what a stored twin must hold.
+  const json whole = t.document();
+  std::vector<json> broken;
+  broken.push_back(json::array());
+  for (const char* drop : {"etag", "version", "properties"}) {
+    json d = whole;
+    d.erase(drop);
+    broken.push_back(d);
+  }
+  json bad_etag = whole;
+  bad_etag["etag"] = "AAAA";  // 3 bytes, not 8
+  broken.push_back(bad_etag);
+  json text_version = whole;
+  text_version["version"] = "3";
+  broken.push_back(text_version);
+  for (const char* section : {"desired", "reported"}) {
+    for (const char* drop : {"$metadata", "$version"}) {
+      json d = whole;
+      d["properties"][section].erase(drop);
+      broken.push_back(d);
+    }
+  }
+  for (const auto& d : broken) {
+    CAPTURE(d.dump());
+    try {
+      const twin rebuilt(d);
+      FAIL("a broken stored twin was accepted");
+    } catch (const std::invalid_argument& e) {
+      CHECK(std::string(e.what()) == "a stored twin lacks its etag, version or properties");
+    }
+  }
+}

@@ -89,8 +89,8 @@ TEST_CASE("The SQLite store gives back every record type exactly as written", "[
   {
     store::sqlite_store s({.file = file});
     CHECK(s.load().boot == 0);
-    s.put_device(identity("d1"), twin);
-    s.put_device(identity("gone"), twin);
+    s.put_device(identity("d1"), core::packed_json(twin).view());
+    s.put_device(identity("gone"), core::packed_json(twin).view());
     s.delete_device("gone");
     s.put_policies(std::vector<core::shared_access_policy>{
         {.name = "ops", .primary_key = "a2V5LWEtMTIzNDU2Nzg5MA==", .secondary_key = "a2V5LWItMTIzNDU2Nzg5MA==",

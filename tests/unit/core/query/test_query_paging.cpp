@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 
+#include "../check_hub_error.hpp"
 #include "mock_hub/core/query/compiled_query.hpp"
 #include "query_fixtures.hpp"
 
@@ -101,9 +102,8 @@ TEST_CASE("Paging while twins change never repeats or skips a device that existe
           "[core][query][paging]") {
   auto docs = numbered(10);  // d0000 .. d0009
   const compiled_query q = compile_query("SELECT * FROM devices WHERE IS_DEFINED(tags.n)");
-  map_document_source source(docs);
-
-  auto first = q.run(source, {.max_item_count = 3});
+  // A source packs a snapshot of the map: each page reads the collection as it is then.
+  auto first = q.run(map_document_source(docs), {.max_item_count = 3});
   CHECK(keys_of(first.items) == std::vector<std::string>{"d0000", "d0001", "d0002"});
   REQUIRE(first.continuation);
 
@@ -117,7 +117,7 @@ TEST_CASE("Paging while twins change never repeats or skips a device that existe
   std::vector<std::string> rest;
   std::string token = *first.continuation;
   for (;;) {
-    auto page = q.run(source, {.max_item_count = 3, .continuation = token});
+    auto page = q.run(map_document_source(docs), {.max_item_count = 3, .continuation = token});
     for (const auto& k : keys_of(page.items)) rest.push_back(k);
     if (!page.continuation) break;
     token = *page.continuation;
@@ -133,12 +133,11 @@ TEST_CASE("Under random churn every device present throughout is returned exactl
     std::set<std::string> initial;
     for (const auto& [k, v] : docs) initial.insert(k);
     const compiled_query q = compile_query("SELECT * FROM devices");
-    map_document_source source(docs);
     std::vector<std::string> seen;
     std::string token;
     int next_new = 0;
     for (;;) {
-      auto page = q.run(source, {.max_item_count = 1 + static_cast<int>(rng() % 9), .continuation = token});
+      auto page = q.run(map_document_source(docs), {.max_item_count = 1 + static_cast<int>(rng() % 9), .continuation = token});
       for (const auto& k : keys_of(page.items)) seen.push_back(k);
       if (!page.continuation) break;
       token = *page.continuation;
@@ -182,4 +181,46 @@ TEST_CASE("Paging devices.jobs follows record keys", "[core][query][paging]") {
   auto second = q.run(source, {.max_item_count = 2, .continuation = *first.continuation});
   CHECK(keys_of(second.items) == std::vector<std::string>{"oldJob/myDeviceId"});
   CHECK_FALSE(second.continuation);
+}
+
+TEST_CASE("A page as REST text is the JSON of the same page, for every kind of query", "[core][query][paging]") {
+  auto docs = numbered(30);
+  docs["d0003"]["tags"]["name"] = "caf\xC3\xA9 \"quoted\"\n";
+  docs["d0004"]["properties"]["reported"]["ratio"] = 0.25;
+  const map_document_source source(docs);
+  const map_document_source job_records(jobs());
+  const std::vector<std::pair<std::string, const map_document_source*>> queries = {
+      {"SELECT * FROM devices", &source},
+      {"SELECT * FROM devices WHERE tags.even = true", &source},
+      {"SELECT TOP 7 * FROM devices WHERE tags.n >= 2", &source},
+      {"SELECT deviceId, tags.name AS name, properties.reported.ratio FROM devices", &source},
+      {"SELECT tags.even AS even, COUNT() AS c, AVG(tags.n) AS avg FROM devices GROUP BY tags.even", &source},
+      {"SELECT * FROM devices WHERE tags.n = 999", &source},
+      {"SELECT * FROM devices.jobs", &job_records},
+  };
+  for (const auto& [text, src] : queries) {
+    CAPTURE(text);
+    const compiled_query q = compile_query(text);
+    for (const int size : {0, 4}) {
+      std::string token_json, token_text;
+      int pages = 0;
+      for (;;) {
+        const auto page = q.run(*src, {.max_item_count = size, .continuation = token_json});
+        const auto page_text = q.run_text(*src, {.max_item_count = size, .continuation = token_text});
+        CHECK(page_text.items == page.items.dump(-1, ' ', false, json::error_handler_t::replace));
+        CHECK(page_text.count == page.items.size());
+        CHECK(page_text.item_type == page.item_type);
+        CHECK(page_text.continuation == page.continuation);
+        ++pages;
+        if (!page.continuation || !page_text.continuation) break;
+        token_json = *page.continuation;
+        token_text = *page_text.continuation;
+      }
+      CHECK(pages >= 1);
+    }
+  }
+  // A bad token is refused by both forms alike.
+  const compiled_query q = compile_query("SELECT * FROM devices");
+  CHECK(mockhub::testing::caught_hub_error([&] { q.run_text(source, {.continuation = "not-a-token"}); }).code() == 400004);
+  CHECK(mockhub::testing::caught_hub_error([&] { q.run(source, {.continuation = "not-a-token"}); }).code() == 400004);
 }

@@ -46,7 +46,7 @@ std::vector<std::string> selected_by(const std::string& condition) {
   const json items = run_all(compile_query("SELECT * FROM devices WHERE " + condition), typed_fleet());
   CHECK(keys_of(items) == out);
   std::vector<std::string> scanned;
-  c.scan(map_document_source(typed_fleet()), [&](std::string_view key, const json&) {
+  c.scan(map_document_source(typed_fleet()), [&](std::string_view key, mockhub::core::packed_view) {
     scanned.emplace_back(key);
     return true;
   });
