@@ -110,8 +110,8 @@ void broker_link::on_connect(struct mosquitto*, void* self, int rc) {
   }
   mosquitto_subscribe(link->mosq_, nullptr, "$hub/in/#", 1);
   // Clock and credentials first, then ask who is connected: the plugin admits devices only after
-  // a snapshot.
-  link->post_([link] {
+  // a snapshot. Through the inbox, so that it runs after every message of the connection before.
+  link->to_executor({}, {}, [link] {
     ++link->link_session_;  // before any event of this connection is handled (they are posted after)
     {  // the clock before the credentials: the plugin admits devices as soon as it has them
       std::lock_guard lock(link->clock_mutex_);
@@ -133,11 +133,38 @@ void broker_link::on_disconnect(struct mosquitto*, void*, int rc) {
 
 void broker_link::on_message(struct mosquitto*, void* self, const struct mosquitto_message* msg) {
   auto* link = static_cast<broker_link*>(self);
-  std::string topic(msg->topic);
-  std::string payload(static_cast<const char*>(msg->payload), static_cast<std::size_t>(msg->payloadlen));
-  link->post_([link, topic = std::move(topic), payload = std::move(payload)]() mutable {
-    link->handle(std::move(topic), std::move(payload));
-  });
+  link->to_executor(std::string(msg->topic),
+                    std::string(static_cast<const char*>(msg->payload), static_cast<std::size_t>(msg->payloadlen)), {});
+}
+
+void broker_link::to_executor(std::string topic, std::string payload, std::function<void()> task) {
+  bool first = false;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    first = inbox_.empty();
+    inbox_.push_back({std::move(topic), std::move(payload), std::move(task)});
+  }
+  if (first) post_([this] { drain_inbox(); });
+}
+
+// On the executor: everything queued so far, in arrival order. What arrives meanwhile waits for
+// the next drain, which its arrival posted.
+void broker_link::drain_inbox() {
+  std::vector<inbox_entry> batch;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    batch.swap(inbox_);
+  }
+  for (auto& e : batch) {
+    try {
+      if (e.task) e.task();
+      else handle(std::move(e.topic), std::move(e.payload));
+    } catch (const std::exception& ex) {  // as the executor reports a failed task; the burst goes on
+      std::cerr << "mockhub: a hub task failed: " << ex.what() << "\n";
+    } catch (...) {
+      std::cerr << "mockhub: a hub task failed\n";
+    }
+  }
 }
 
 // On the executor: one `$hub/...` message.
@@ -312,7 +339,12 @@ bool broker_link::wait_credentials_applied(std::chrono::milliseconds timeout) {
 
 void broker_link::publish_to_device(std::string_view device_id, std::string_view topic, std::string_view payload, int qos) {
   if (observer_) observer_->hub_published(device_id, topic, payload);
-  publish("$hub/out/" + core::url_encode(device_id) + "/" + std::string(topic), payload, qos);
+  static constexpr std::string_view out = "$hub/out/";
+  const std::string id = core::url_encode(device_id);
+  std::string full;
+  full.reserve(out.size() + id.size() + 1 + topic.size());
+  full.append(out).append(id).append(1, '/').append(topic);
+  publish(full, payload, qos);
 }
 
 void broker_link::send_desired_patch(std::string_view device_id, const json& patch) {
@@ -322,9 +354,18 @@ void broker_link::send_desired_patch(std::string_view device_id, const json& pat
 
 void broker_link::send_method_request(std::string_view device_id, std::string_view method_name, std::string_view request_id,
                                       const json& payload) {
-  publish_to_device(device_id,
-                    "$iothub/methods/POST/" + core::url_encode(method_name) + "/?$rid=" + core::url_encode(request_id),
-                    payload.dump(), 0);  // a null payload is the text `null`: device SDKs JSON-parse any body
+  send_serialized_method_request(device_id, method_name, request_id, payload.dump());
+}
+
+void broker_link::send_serialized_method_request(std::string_view device_id, std::string_view method_name,
+                                                 std::string_view request_id, std::string_view payload_json) {
+  static constexpr std::string_view post = "$iothub/methods/POST/", rid = "/?$rid=";
+  const std::string name = core::url_encode(method_name), id = core::url_encode(request_id);
+  std::string topic;
+  topic.reserve(post.size() + name.size() + rid.size() + id.size());
+  topic.append(post).append(name).append(rid).append(id);
+  // A null payload is the text `null`: device SDKs JSON-parse any body.
+  publish_to_device(device_id, topic, payload_json, 0);
 }
 
 void broker_link::send_cloud_to_device(std::string_view device_id, const core::cloud_to_device_message& message) {

@@ -24,6 +24,14 @@ class device_channel {
   /// the JSON the caller gave (null for none).
   virtual void send_method_request(std::string_view device_id, std::string_view method_name,
                                    std::string_view request_id, const nlohmann::json& payload) = 0;
+  /// The same with the payload already serialised (`null` for none), as the hub core sends it:
+  /// a method job serialises its payload once for all its devices. A channel that publishes
+  /// text (the broker link) overrides this; by default the payload is parsed back and handed
+  /// to the overload above (test doubles, which compare values).
+  virtual void send_serialized_method_request(std::string_view device_id, std::string_view method_name,
+                                              std::string_view request_id, std::string_view payload_json) {
+    send_method_request(device_id, method_name, request_id, nlohmann::json::parse(payload_json));
+  }
 
   /// A cloud-to-device message for a connected device subscribed to its devicebound topic.
   virtual void send_cloud_to_device(std::string_view device_id, const cloud_to_device_message& message) = 0;

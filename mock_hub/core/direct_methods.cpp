@@ -63,9 +63,19 @@ void to_json(json& j, const method_request& r) {
        {"connectTimeoutInSeconds", r.connect_timeout_seconds}};
 }
 
-void direct_methods::invoke(std::string_view device_id, method_request request, method_callback done) {
+std::shared_ptr<const prepared_method_request> prepared_method_request::of(const method_request& request) {
+  return std::make_shared<const prepared_method_request>(prepared_method_request{
+      request.method_name, request.payload.dump(), request.response_timeout_seconds, request.connect_timeout_seconds});
+}
+
+void direct_methods::invoke(std::string_view device_id, const method_request& request, method_callback done) {
+  invoke(device_id, prepared_method_request::of(request), std::move(done));
+}
+
+void direct_methods::invoke(std::string_view device_id, std::shared_ptr<const prepared_method_request> request,
+                            method_callback done) {
   const auto key = next_key_++;
-  const int connect_timeout = request.connect_timeout_seconds;
+  const int connect_timeout = request->connect_timeout_seconds;
   calls_.emplace(key, call{std::string(device_id), std::move(request), std::move(done), {}, 0});
   if (sessions_.is_subscribed(device_id, device_subscription::methods)) {
     send(key);
@@ -88,10 +98,10 @@ void direct_methods::send(std::uint64_t key) {
   const std::uint64_t number = next_request_id_++;
   c.request_id = std::to_string(number);
   by_request_.emplace(number, key);
-  c.deadline = clock_.now() + std::chrono::seconds(c.request.response_timeout_seconds);
+  c.deadline = clock_.now() + std::chrono::seconds(c.request->response_timeout_seconds);
   deadlines_.emplace(c.deadline, key);
   arm_deadline_timer();
-  channel_.send_method_request(c.device_id, c.request.method_name, c.request_id, c.request.payload);
+  channel_.send_serialized_method_request(c.device_id, c.request->method_name, c.request_id, c.request->payload_json);
 }
 
 // Keeps the one deadline timer due at the earliest deadline, or at an earlier one whose call has

@@ -84,8 +84,10 @@ void hub::update_twin_for_job(std::string_view device_id, const nlohmann::json& 
   update_twin(device_id, patch, "*");
 }
 
-void hub::invoke_method_for_job(std::string_view device_id, const method_request& request, method_callback done) {
-  invoke_device_method(device_id, request, std::move(done));
+void hub::invoke_method_for_job(std::string_view device_id, std::shared_ptr<const prepared_method_request> request,
+                                method_callback done) {
+  if (!registry_.find(device_id)) throw errors::device_not_found(device_id);
+  methods_.invoke(device_id, std::move(request), std::move(done));
 }
 
 const device_identity& hub::create_or_update_identity(std::string_view device_id, const device_identity_request& request,

@@ -152,7 +152,8 @@ class hub : private job_device_operations {
   // job_device_operations
   const query::document_source& twins() const override { return *twins_; }
   void update_twin_for_job(std::string_view device_id, const nlohmann::json& patch) override;
-  void invoke_method_for_job(std::string_view device_id, const method_request& request, method_callback done) override;
+  void invoke_method_for_job(std::string_view device_id, std::shared_ptr<const prepared_method_request> request,
+                             method_callback done) override;
 
   class twin_source;
 

@@ -37,6 +37,8 @@ struct job_engine::job_state {
   clock::timer_id deadline_timer = 0;
   clock::timer_id retention_timer = 0;
   std::optional<time_point> run_started;
+  // A method job's request as its devices receive it, serialised once for all of them.
+  std::shared_ptr<const prepared_method_request> prepared;
 
   bool active() const noexcept {
     return job.status == job_status::queued || job.status == job_status::scheduled || job.status == job_status::running;
@@ -328,7 +330,8 @@ void job_engine::run_device(const std::string& job_id, std::size_t index) {
     return;
   }
   try {
-    devices_.invoke_method_for_job(device_id, *js.job.request.method, done);
+    if (!js.prepared) js.prepared = prepared_method_request::of(*js.job.request.method);
+    devices_.invoke_method_for_job(device_id, js.prepared, done);
   } catch (const hub_error& e) {
     done(e);
   }

@@ -43,7 +43,9 @@ class job_device_operations {
   /// Applies a twin job's update to one device as a forced write. Throws hub_error.
   virtual void update_twin_for_job(std::string_view device_id, const nlohmann::json& patch) = 0;
   /// Calls a direct method on one device; `done` runs exactly once (maybe before this returns).
-  virtual void invoke_method_for_job(std::string_view device_id, const method_request& request, method_callback done) = 0;
+  /// The job prepares its request once and shares it among all its devices.
+  virtual void invoke_method_for_job(std::string_view device_id, std::shared_ptr<const prepared_method_request> request,
+                                     method_callback done) = 0;
 };
 
 struct job_engine_options {

@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 #include <catch2/trompeloeil.hpp>
 
+#include <tuple>
+#include <vector>
+
 #include "check_hub_error.hpp"
 #include "mock_device_channel.hpp"
 #include "mock_hub/core/hub.hpp"
@@ -269,4 +272,69 @@ TEST_CASE("Method invocation bodies are validated as the hub does", "[core][meth
   }));
   CAPTURE(body);
   check_hub_error([&] { method_request::from_json(json::parse(body)); }, code, phrase);
+}
+
+namespace {
+
+// A channel that publishes text, as the broker link does: it sees the payload exactly as the
+// device receives it.
+struct text_channel final : device_channel {
+  std::vector<std::tuple<std::string, std::string, std::string>> sent;  // device, method, payload text
+  void send_desired_patch(std::string_view, const json&) override {}
+  void send_method_request(std::string_view, std::string_view, std::string_view, const json&) override {
+    FAIL("the core must hand a text channel the serialised payload");
+  }
+  void send_serialized_method_request(std::string_view device_id, std::string_view method_name, std::string_view,
+                                      std::string_view payload_json) override {
+    sent.emplace_back(device_id, method_name, payload_json);
+  }
+  void send_cloud_to_device(std::string_view, const cloud_to_device_message&) override {}
+  void identity_changed(std::string_view, const device_identity*) override {}
+  void disconnect(std::string_view) override {}
+};
+
+}  // namespace
+
+TEST_CASE("Devices receive the payload serialised as the caller gave it, `null` when absent, from calls and jobs",
+          "[core][methods]") {
+  virtual_clock clk;
+  id_source ids{7};
+  text_channel channel;
+  hub h{{}, clk, ids, channel};
+  std::uint64_t generation = 0;
+  for (const std::string id : {"lock-a", "lock-b"}) {
+    h.create_or_update_identity(id, {}, std::nullopt);
+    h.update_twin(id, {{"tags", {{"building", 43}}}}, std::nullopt);
+    connection_info info;
+    info.generation = ++generation;
+    h.device_connected(id, info);
+    h.device_subscribed(id, info.generation, device_subscription::methods);
+  }
+  auto ignore = [](const method_outcome&) {};
+  h.invoke_device_method("lock-a", method_request::from_json({{"methodName", "ping"}}), ignore);
+  h.invoke_device_method("lock-a", method_request::from_json(json::parse(R"({"methodName":"set","payload":{"b":[1,2.5,"x"],"a":null}})")),
+                         ignore);
+  h.jobs().create_scheduled_job(job_request::from_json(
+      {{"jobId", "j1"},
+       {"type", "scheduleDeviceMethod"},
+       {"cloudToDeviceMethod", {{"methodName", "lockDoor"}, {"payload", {{"door", "front"}}}}},
+       {"queryCondition", "tags.building = 43"},
+       {"startTime", nullptr},
+       {"maxExecutionTimeInSeconds", 3600}},
+      "j1", clk.now()));
+  clk.advance(std::chrono::seconds(0));
+  using sent = std::tuple<std::string, std::string, std::string>;
+  CHECK(channel.sent == std::vector<sent>{{"lock-a", "ping", "null"},
+                                          {"lock-a", "set", R"({"a":null,"b":[1,2.5,"x"]})"},
+                                          {"lock-a", "lockDoor", R"({"door":"front"})"},
+                                          {"lock-b", "lockDoor", R"({"door":"front"})"}});
+}
+
+TEST_CASE_METHOD(methods_fixture, "A channel that takes values gets the serialised payload parsed back", "[core][methods]") {
+  connect(true);
+  REQUIRE_CALL(channel, send_method_request("lock1", "lockDoor", _, json{{"door", "front"}, {"n", 1.5}}));
+  h.invoke_device_method("lock1", method_request::from_json({{"methodName", "lockDoor"}, {"payload", {{"door", "front"}, {"n", 1.5}}}}),
+                         [](const method_outcome&) {});
+  REQUIRE_CALL(channel, send_method_request("lock1", "ping", _, json(nullptr)));
+  h.invoke_device_method("lock1", method_request::from_json({{"methodName", "ping"}}), [](const method_outcome&) {});
 }
