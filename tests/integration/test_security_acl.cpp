@@ -101,6 +101,9 @@ TEST_CASE("Security: a retained publish is never stored and no device receives a
     REQUIRE(scene.s.hub.wait_until([](core::hub& h) { return h.telemetry().messages("mallory").size() == 1; }));
     CHECK(scene.s.hub.call([](core::hub& h) { return h.telemetry().messages("mallory").front().body; }) == "retain me");
     mallory->disconnect();
+    // Until the hub has seen this connection go, it would take the next one's subscriptions for
+    // this one's, and fail the round trip's call when the disconnect arrives after all.
+    REQUIRE(scene.s.wait_disconnected_at_hub("mallory"));
   }
   // mallory comes back and subscribes to every filter a device may hold: nothing retained arrives
   // (the next message is the method request of the round trip).
