@@ -66,7 +66,7 @@ bool merge_with_metadata(json& target, json& meta, const json& patch, const writ
   return wrote;
 }
 
-// A desired or reported section without `$metadata`, and without `$version` unless `keep_version`.
+// A desired or reported section without `$metadata`, and without `$version` when `drop_version`.
 json values_of(packed_view section, bool drop_version = true) {
   json values = json::object();
   auto& members = values.get_ref<json::object_t&>();
@@ -299,13 +299,13 @@ nlohmann::json twin::device_view() const {
   return view;
 }
 
-void twin::commit(const nlohmann::json* tags, twin_section s, const nlohmann::json* new_section, bool back_end) {
+void twin::commit(const nlohmann::json* tags, twin_section s, nlohmann::json* new_section, bool back_end) {
   std::vector<packed_json::member_change> changes;
   if (tags) changes.emplace_back("tags", tags->empty() ? nullptr : tags);
   json properties;
   if (new_section) {
     properties = doc_.view().find("properties").to_json();
-    properties[section_key(s)] = *new_section;
+    properties[section_key(s)] = std::move(*new_section);
     changes.emplace_back("properties", &properties);
   }
   const json version_value = version() + 1;

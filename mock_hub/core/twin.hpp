@@ -130,7 +130,7 @@ class twin {
   // The commit of a write, run only after every check has passed: new tags (when `tags`; empty
   // removes the member), a new desired or reported section (when `new_section`), version + 1,
   // and for a back-end write the etag too.
-  void commit(const nlohmann::json* tags, twin_section s, const nlohmann::json* new_section, bool back_end);
+  void commit(const nlohmann::json* tags, twin_section s, nlohmann::json* new_section, bool back_end);
 
   packed_json doc_;
   std::int64_t etag_counter_ = 1;
