@@ -1,5 +1,7 @@
 #include "device_registry.hpp"
 
+#include <algorithm>
+
 #include "encoding.hpp"
 #include "errors.hpp"
 #include "etag.hpp"
@@ -90,23 +92,25 @@ const device_identity& device_registry::create_or_update_identity(std::string_vi
     throw errors::argument_invalid("The deviceId in the body ('" + request.device_id +
                                    "') does not match the device id in the path ('" + std::string(device_id) + "').");
   const time_point now = clock_.now();
-  const auto it = devices_.find(device_id);
+  device_record* existing = find_record(device_id);
 
   if (!if_match) {
-    if (it != devices_.end()) throw errors::device_already_exists(device_id);
+    if (existing) throw errors::device_already_exists(device_id);
     device_identity d;
     d.device_id = std::string(device_id);
     apply_request(d, request, true, ids_, now);
     d.generation_id = ids_.generation_id();
     d.etag = ids_.etag();
     device_record fresh{d, twin(d, now)};
-    const device_record& added = devices_.emplace(std::string(device_id), std::move(fresh)).first->second;
-    persist(added);
-    return added.identity;
+    const auto added = devices_.emplace(std::string(device_id), std::move(fresh)).first;
+    index_.emplace(added->first, &added->second);
+    scan_order_valid_ = false;
+    persist(added->second);
+    return added->second.identity;
   }
 
-  if (it == devices_.end()) throw errors::device_not_found(device_id);
-  device_record& r = it->second;
+  if (!existing) throw errors::device_not_found(device_id);
+  device_record& r = *existing;
   if (!if_match_satisfied(*if_match, r.identity.etag))
     throw errors::precondition_failed("The If-Match etag " + std::string(*if_match) + " does not match device '" +
                                       std::string(device_id) + "' (etag \"" + r.identity.etag + "\").");
@@ -129,6 +133,8 @@ void device_registry::delete_identity(std::string_view device_id, std::optional<
   if (if_match && !if_match_satisfied(*if_match, it->second.identity.etag))
     throw errors::precondition_failed("The If-Match etag " + std::string(*if_match) + " does not match device '" +
                                       std::string(device_id) + "' (etag \"" + it->second.identity.etag + "\").");
+  index_.erase(std::string_view(it->first));
+  scan_order_valid_ = false;
   devices_.erase(it);
   if (store_) store_->delete_device(device_id);
 }
@@ -209,7 +215,9 @@ void device_registry::restore(stored_device device) {
   std::string id = device.identity.device_id;
   device_record r{std::move(device.identity), twin(std::move(device.twin))};
   r.twin.sync_identity(r.identity);
-  devices_.insert_or_assign(std::move(id), std::move(r));
+  const auto it = devices_.insert_or_assign(std::move(id), std::move(r)).first;
+  index_.insert_or_assign(std::string_view(it->first), &it->second);
+  scan_order_valid_ = false;
 }
 
 void device_registry::persist(const device_record& r) {
@@ -227,10 +235,12 @@ void device_registry::set_connection_state(std::string_view device_id, connectio
   r.twin.sync_identity(r.identity);
 }
 
-void device_registry::record_activity(std::string_view device_id) {
-  device_record& r = record(device_id);
-  r.identity.last_activity_time = clock_.now();
-  r.twin.sync_last_activity(r.identity);
+bool device_registry::record_activity(std::string_view device_id) {
+  device_record* r = find_record(device_id);
+  if (!r) return false;
+  r->identity.last_activity_time = clock_.now();
+  r->twin.sync_last_activity(r->identity);
+  return true;
 }
 
 void device_registry::set_cloud_to_device_message_count(std::string_view device_id, std::int32_t count) {
@@ -241,8 +251,13 @@ void device_registry::set_cloud_to_device_message_count(std::string_view device_
 }
 
 const device_identity* device_registry::find(std::string_view device_id) const {
-  const auto it = devices_.find(device_id);
-  return it == devices_.end() ? nullptr : &it->second.identity;
+  const device_record* r = find_record(device_id);
+  return r ? &r->identity : nullptr;
+}
+
+device_registry::device_record* device_registry::find_record(std::string_view device_id) const {
+  const auto it = index_.find(device_id);
+  return it == index_.end() ? nullptr : it->second;
 }
 
 void device_registry::for_each_identity(const std::function<void(const device_identity&)>& visit) const {
@@ -251,21 +266,42 @@ void device_registry::for_each_identity(const std::function<void(const device_id
 
 void device_registry::scan_twins(
     std::string_view after, const std::function<bool(std::string_view, packed_view)>& visit) const {
-  auto it = after.empty() ? devices_.begin() : devices_.upper_bound(after);
-  for (; it != devices_.end(); ++it)
-    if (!visit(it->first, it->second.twin.packed())) return;
+  if (!scan_order_valid_) {
+    scan_order_.clear();
+    scan_order_.reserve(devices_.size());
+    for (const auto& e : devices_) scan_order_.push_back(&e);
+    scan_order_valid_ = true;
+  }
+  const auto n = scan_order_.size();
+  std::size_t i = 0;
+  if (!after.empty())
+    i = static_cast<std::size_t>(std::upper_bound(scan_order_.begin(), scan_order_.end(), after,
+                                                  [](std::string_view key, const entry* e) { return key < e->first; }) -
+                                 scan_order_.begin());
+  // Each twin is three dependent loads away (entry, its twin, the twin's buffer): the entries
+  // 16 ahead and the buffers 8 ahead are fetched while this one is visited.
+  constexpr std::size_t entry_ahead = 16, buffer_ahead = 8;
+  for (; i < n; ++i) {
+    if (i + entry_ahead < n) {
+      __builtin_prefetch(scan_order_[i + entry_ahead]);
+      __builtin_prefetch(&scan_order_[i + entry_ahead]->second.twin);
+    }
+    if (i + buffer_ahead < n) __builtin_prefetch(scan_order_[i + buffer_ahead]->second.twin.packed().data());
+    const entry& e = *scan_order_[i];
+    if (!visit(e.first, e.second.twin.packed())) return;
+  }
 }
 
 device_registry::device_record& device_registry::record(std::string_view device_id) {
-  const auto it = devices_.find(device_id);
-  if (it == devices_.end()) throw errors::device_not_found(device_id);
-  return it->second;
+  device_record* r = find_record(device_id);
+  if (!r) throw errors::device_not_found(device_id);
+  return *r;
 }
 
 const device_registry::device_record& device_registry::record(std::string_view device_id) const {
-  const auto it = devices_.find(device_id);
-  if (it == devices_.end()) throw errors::device_not_found(device_id);
-  return it->second;
+  const device_record* r = find_record(device_id);
+  if (!r) throw errors::device_not_found(device_id);
+  return *r;
 }
 
 }  // namespace mockhub::core

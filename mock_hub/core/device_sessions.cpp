@@ -1,5 +1,7 @@
 #include "device_sessions.hpp"
 
+#include <algorithm>
+
 namespace mockhub::core {
 
 bool device_sessions::connect(std::string_view device_id, const connection_info& info) {
@@ -72,6 +74,7 @@ std::vector<std::string> device_sessions::connected_devices() const {
   std::vector<std::string> out;
   for (const auto& [id, s] : sessions_)
     if (s.connected) out.push_back(id);
+  std::sort(out.begin(), out.end());
   return out;
 }
 

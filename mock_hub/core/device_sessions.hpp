@@ -8,13 +8,14 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
-#include <optional>
 
 #include "clock.hpp"
+#include "string_hash.hpp"
 
 namespace mockhub::core {
 
@@ -70,7 +71,8 @@ class device_sessions {
   std::vector<std::string> connected_devices() const;
 
  private:
-  std::map<std::string, device_session, std::less<>> sessions_;
+  // Hashed: the hub looks a device up on every message it sends or receives.
+  std::unordered_map<std::string, device_session, string_hash, std::equal_to<>> sessions_;
 };
 
 }  // namespace mockhub::core

@@ -143,7 +143,7 @@ void hub::invoke_device_method(std::string_view device_id, method_request reques
 
 bool hub::device_method_response(std::string_view device_id, std::string_view request_id, int status,
                                  std::string_view payload) {
-  if (registry_.find(device_id)) registry_.record_activity(device_id);
+  registry_.record_activity(device_id);
   return methods_.device_responded(device_id, request_id, status, payload);
 }
 

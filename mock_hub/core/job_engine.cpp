@@ -192,14 +192,21 @@ void job_engine::start(job_state& js) {
   const time_point now = clock_.now();
   js.run_started = now;
   // The query runs now, against the twins of this moment: devices added later are not included.
-  js.condition.scan(devices_.twins(), [&js, now](std::string_view device_id, packed_view) {
-    device_run run;
-    run.device_id = std::string(device_id);
-    run.last_updated = now;
-    run.key = js.job.request.job_id + "\n" + run.device_id;
-    js.devices.push_back(std::move(run));
+  // Ids first, then the records in one allocation (growing a vector of records over a 100,000-twin
+  // scan moved them again and again).
+  std::vector<std::string> selected;
+  js.condition.scan(devices_.twins(), [&selected](std::string_view device_id, packed_view) {
+    selected.emplace_back(device_id);
     return true;
   });
+  js.devices.resize(selected.size());
+  for (std::size_t i = 0; i < selected.size(); ++i) {
+    device_run& run = js.devices[i];
+    run.key.reserve(js.job.request.job_id.size() + 1 + selected[i].size());
+    run.key.append(js.job.request.job_id).append(1, '\n').append(selected[i]);
+    run.device_id = std::move(selected[i]);
+    run.last_updated = now;
+  }
   for (auto& run : js.devices) {
     refresh_record(js, run);
     persist_run(js, run);

@@ -242,6 +242,16 @@ packed_json& packed_json::operator=(const packed_json& other) {
   return *this;
 }
 
+bool packed_json::overwrite_string(std::string_view key, std::string_view value) noexcept {
+  const packed_view root = view();
+  if (!root.is_object()) return false;
+  const packed_view v = root.find(key);
+  if (!v.is_string() || v.as_string().size() != value.size()) return false;
+  const auto offset = static_cast<std::size_t>(v.data() - data_.get());
+  std::memcpy(data_.get() + offset + 5, value.data(), value.size());  // kind byte, u32 length, bytes
+  return true;
+}
+
 void packed_json::set_members(std::span<const member_change> changes) {
   const packed_view root = view();
   if (!root.is_object()) throw std::logic_error("packed_json::set_members on a document that is not an object");

@@ -123,6 +123,9 @@ class packed_json {
   /// old one's (the same value, a string of the same length, any 64-bit number) is written over
   /// the old bytes in place, without a copy. Throws std::logic_error when this is not an object.
   void set_members(std::span<const member_change> changes);
+  /// Writes `value` over the top-level member `key` when that member is a string of the same
+  /// length (a timestamp moving on), in place; false, changing nothing, otherwise.
+  bool overwrite_string(std::string_view key, std::string_view value) noexcept;
 
  private:
   std::unique_ptr<unsigned char[]> data_;

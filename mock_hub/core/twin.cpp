@@ -187,7 +187,9 @@ void twin::sync_identity(const device_identity& d) {
 }
 
 void twin::sync_last_activity(const device_identity& d) {
-  const json last_activity = format_time(d.last_activity_time);
+  std::string text = format_time(d.last_activity_time);
+  if (doc_.overwrite_string("lastActivityTime", text)) return;  // the usual case: same length, in place
+  const json last_activity = std::move(text);
   const packed_json::member_change change[] = {{"lastActivityTime", &last_activity}};
   doc_.set_members(change);
 }

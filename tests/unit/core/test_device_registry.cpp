@@ -253,7 +253,18 @@ TEST_CASE_METHOD(registry_fixture, "Connection state and activity are stamped wi
   CHECK(t["connectionState"] == "Connected");
   CHECK(t["lastActivityTime"] == format_time(clk.now()));
   CHECK_FALSE(t.contains("connectionStateUpdatedTime"));
-  CHECK(mockhub::testing::caught_hub_error([&] { registry.record_activity("ghost"); }).code() == 404001);
+  // Later activity rewrites the timestamp in place (same length): the twin reads the same.
+  const auto before = registry.get_twin("dev1");
+  clk.advance(1234567us);
+  CHECK(registry.record_activity("dev1"));
+  auto after = registry.get_twin("dev1");
+  CHECK(after["lastActivityTime"] == format_time(clk.now()));
+  CHECK(after["lastActivityTime"] != before["lastActivityTime"]);
+  after["lastActivityTime"] = before["lastActivityTime"];
+  CHECK(after == before);  // nothing else moved
+  // An unknown device: nothing to stamp, and no error (the hub stamps only devices it knows).
+  CHECK_FALSE(registry.record_activity("ghost"));
+  CHECK_THROWS(registry.get_identity("ghost"));
 }
 
 TEST_CASE_METHOD(registry_fixture, "Twin writes check the twin etag", "[core][registry][twin]") {
@@ -292,4 +303,44 @@ TEST_CASE_METHOD(registry_fixture, "Twin scans visit devices in id order from af
     return seen.size() < 2;
   });
   CHECK(seen == std::vector<std::string>{"d2", "d3"});
+}
+
+TEST_CASE_METHOD(registry_fixture, "A twin scan sees every device added or deleted since the last one, and twin changes",
+                 "[core][registry]") {
+  const auto scan = [&](std::string_view after = {}) {
+    std::vector<std::string> ids;
+    registry.scan_twins(after, [&](std::string_view id, packed_view twin) {
+      CHECK(twin.find("deviceId").as_string() == id);
+      ids.emplace_back(id);
+      return true;
+    });
+    return ids;
+  };
+  // More devices than the scan fetches ahead (16), so the prefetching reaches past the end.
+  std::vector<std::string> all;
+  for (int i = 0; i < 40; ++i) all.push_back("dev" + std::string(i < 10 ? "0" : "") + std::to_string(i));
+  for (const auto& id : all) create(id);
+  CHECK(scan() == all);
+  CHECK(scan("dev37") == std::vector<std::string>{"dev38", "dev39"});
+  CHECK(scan("dev39").empty());
+  CHECK(scan("a") == all);  // before the first
+  CHECK(scan("dev05x").front() == "dev06");  // between two ids
+
+  create("dev05x");
+  registry.delete_identity("dev39", std::nullopt);
+  auto expected = all;
+  expected.pop_back();
+  expected.insert(expected.begin() + 6, "dev05x");
+  CHECK(scan() == expected);
+
+  // A twin that grows (its buffer is rebuilt) is read as it is now.
+  registry.update_twin("dev06", json::parse(R"({"tags":{"big":")" + std::string(4000, 'x') + R"("}})"), std::nullopt);
+  bool seen = false;
+  registry.scan_twins("dev05x", [&](std::string_view id, packed_view twin) {
+    CHECK(id == "dev06");
+    CHECK(twin.find("tags").find("big").as_string().size() == 4000);
+    seen = true;
+    return false;
+  });
+  CHECK(seen);
 }

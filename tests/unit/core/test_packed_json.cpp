@@ -172,6 +172,27 @@ TEST_CASE("set_members changes a document as the same change on its JSON does", 
   }
 }
 
+TEST_CASE("overwrite_string rewrites a top-level string of the same length in place, and nothing else", "[core][packed]") {
+  const json original = {{"a", 1}, {"lastActivityTime", "2026-01-01T00:00:00.0000000Z"}, {"n", {{"s", "x"}}}, {"z", "tail"}};
+  packed_json p(original);
+  const auto* buffer = p.view().data();
+  CHECK(p.overwrite_string("lastActivityTime", "2026-11-26T23:59:59.1234567Z"));
+  CHECK(p.view().data() == buffer);  // the same buffer
+  json expected = original;
+  expected["lastActivityTime"] = "2026-11-26T23:59:59.1234567Z";
+  CHECK(p.to_json() == expected);
+
+  // Refused, changing nothing: another length, not a string, not at the top level, missing.
+  CHECK_FALSE(p.overwrite_string("lastActivityTime", "2026-11-26T23:59:59Z"));
+  CHECK_FALSE(p.overwrite_string("a", "1"));
+  CHECK_FALSE(p.overwrite_string("s", "y"));
+  CHECK_FALSE(p.overwrite_string("missing", "tail"));
+  CHECK(p.to_json() == expected);
+  CHECK(p.overwrite_string("z", "TAIL"));
+  expected["z"] = "TAIL";
+  CHECK(p.to_json() == expected);
+}
+
 TEST_CASE("A packed document dumps the text nlohmann::json dumps", "[core][packed]") {
   const auto dumped = [](const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); };
   std::vector<json> samples = {
