@@ -9,6 +9,7 @@
 
 #include "mock_hub/core/encoding.hpp"
 #include "mock_hub/core/errors.hpp"
+#include "mock_hub/core/message_batch.hpp"
 #include "mock_hub/core/sas_token.hpp"
 #include "mock_hub/core/time_format.hpp"
 #include "property_bag.hpp"
@@ -176,11 +177,15 @@ void broker_link::handle(std::string topic, std::string payload) {
   const std::string_view kind = t.substr(0, slash);
   const std::string_view rest = slash == std::string_view::npos ? std::string_view{} : t.substr(slash + 1);
 
-  if (kind == "in") {
-    const auto next = rest.find('/');
-    if (next == std::string_view::npos) return;
-    const auto id = core::url_decode(rest.substr(0, next));
-    if (id) handle_device_publish(*id, rest.substr(next + 1), std::move(payload));
+  if (kind == "in" && slash == std::string_view::npos) {  // $hub/in: the plugin's batch of device messages
+    const bool framed = core::message_batch::for_each(payload, [this](const core::message_batch::message& m) {
+      try {  // one device's bad message does not cost the others theirs
+        handle_device_publish(std::string(m.client_id), m.topic, std::string(m.payload));
+      } catch (const std::exception& ex) {
+        std::cerr << "mockhub: a hub task failed: " << ex.what() << "\n";
+      }
+    });
+    if (!framed) std::cerr << "mockhub: ignoring a malformed $hub/in batch (" << payload.size() << " bytes)\n";
     return;
   }
   json body = json::parse(payload, nullptr, false);
@@ -299,6 +304,11 @@ void broker_link::push_clock(std::optional<core::time_point> now) {
 }
 
 int broker_link::publish(const std::string& topic, std::string_view payload, int qos) {
+  flush_batch();  // what was batched before this goes first: order is kept
+  return publish_now(topic, payload, qos);
+}
+
+int broker_link::publish_now(const std::string& topic, std::string_view payload, int qos) {
   int mid = 0;
   const int rc = mosquitto_publish(mosq_, &mid, topic.c_str(), static_cast<int>(payload.size()), payload.data(), qos, false);
   if (rc == MOSQ_ERR_SUCCESS) return mid;
@@ -339,12 +349,45 @@ bool broker_link::wait_credentials_applied(std::chrono::milliseconds timeout) {
 
 void broker_link::publish_to_device(std::string_view device_id, std::string_view topic, std::string_view payload, int qos) {
   if (observer_) observer_->hub_published(device_id, topic, payload);
+  if (qos == 0 && batch(device_id, topic, payload)) return;
   static constexpr std::string_view out = "$hub/out/";
   const std::string id = core::url_encode(device_id);
   std::string full;
   full.reserve(out.size() + id.size() + 1 + topic.size());
   full.append(out).append(id).append(1, '/').append(topic);
   publish(full, payload, qos);
+}
+
+// QoS 0 messages for devices wait in one batch ($hub/ctl/out) until the executor has finished
+// what it is doing (a drain of the inbox answers hundreds of devices), or the batch is full.
+bool broker_link::batch(std::string_view device_id, std::string_view topic, std::string_view payload) {
+  const core::message_batch::message m{.client_id = device_id, .topic = topic, .payload = payload};
+  if (core::message_batch::framed_size(m) > core::message_batch::send_at_bytes) return false;  // on its own, unbatched
+  bool post_flush = false;
+  std::string full;
+  {
+    std::lock_guard lock(batch_mutex_);
+    if (batch_.size() + core::message_batch::framed_size(m) > core::message_batch::send_at_bytes) full.swap(batch_);
+    if (!core::message_batch::append(batch_, m)) return false;
+    if (!flush_posted_) post_flush = flush_posted_ = true;
+  }
+  if (!full.empty()) publish_now(std::string(out_batch_topic), full, 0);
+  if (post_flush) post_([this] { flush_batch(); });
+  return true;
+}
+
+void broker_link::flush_batch() {
+  std::string pending;
+  {
+    std::lock_guard lock(batch_mutex_);
+    flush_posted_ = false;
+    if (batch_.empty()) return;
+    pending.swap(batch_);
+  }
+  publish_now(std::string(out_batch_topic), pending, 0);
+  pending.clear();
+  std::lock_guard lock(batch_mutex_);
+  if (batch_.empty()) batch_.swap(pending);  // keep the capacity for the next batch
 }
 
 void broker_link::send_desired_patch(std::string_view device_id, const json& patch) {

@@ -102,8 +102,12 @@ class broker_link final : public core::device_channel {
   void handle(std::string topic, std::string payload);
   void handle_device_publish(const std::string& device_id, std::string_view topic, std::string payload);
   void push_snapshot();  // on the executor
-  /// Publishes; returns the message id (0 when not sent).
+  /// Publishes after the batched messages; returns the message id (0 when not sent).
   int publish(const std::string& topic, std::string_view payload, int qos);
+  int publish_now(const std::string& topic, std::string_view payload, int qos);
+  /// Adds a QoS 0 message for a device to the batch; false when it must go on its own.
+  bool batch(std::string_view device_id, std::string_view topic, std::string_view payload);
+  void flush_batch();
   void publish_credentials(const std::string& payload);
   void publish_to_device(std::string_view device_id, std::string_view topic, std::string_view payload, int qos);
 
@@ -132,6 +136,10 @@ class broker_link final : public core::device_channel {
   };
   std::mutex inbox_mutex_;
   std::vector<inbox_entry> inbox_;  // a drain task is posted whenever it becomes non-empty
+  static constexpr std::string_view out_batch_topic = "$hub/ctl/out";
+  std::mutex batch_mutex_;
+  std::string batch_;  // framed by core/message_batch.hpp
+  bool flush_posted_ = false;
   std::mutex clock_mutex_;
   std::string clock_payload_;  // the last $hub/ctl/clock pushed, empty for the wall clock
 };

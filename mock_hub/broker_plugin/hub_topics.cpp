@@ -65,9 +65,11 @@ std::optional<hub_topic> id_only(hub_topic_kind kind, std::string_view rest) {
 std::optional<hub_topic> parse_hub_topic(std::string_view topic) {
   if (!topic.starts_with(hub_topics::prefix)) return std::nullopt;
   if (topic == hub_topics::state) return hub_topic{.kind = hub_topic_kind::state};
+  if (topic == hub_topics::in_batch) return hub_topic{.kind = hub_topic_kind::in_batch};
   if (topic == hub_topics::auth) return hub_topic{.kind = hub_topic_kind::auth};
   if (topic == hub_topics::clock) return hub_topic{.kind = hub_topic_kind::clock};
   if (topic == hub_topics::resync) return hub_topic{.kind = hub_topic_kind::resync};
+  if (topic == hub_topics::out_batch) return hub_topic{.kind = hub_topic_kind::out_batch};
 
   struct level {
     std::string_view base;

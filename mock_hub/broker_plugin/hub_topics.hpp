@@ -13,14 +13,16 @@ namespace mockhub::broker_plugin {
 
 enum class hub_topic_kind : std::uint8_t {
   // plugin -> hub
-  in,      // $hub/in/{id}/{topic}
+  in,        // $hub/in/{id}/{topic} (one message; the plugin sends batches)
+  in_batch,  // $hub/in (device messages, core/message_batch.hpp)
   conn,    // $hub/conn/{id}
   disc,    // $hub/disc/{id}
   sub,     // $hub/sub/{id}
   unsub,   // $hub/unsub/{id}
   state,   // $hub/state
   // hub -> plugin
-  out,     // $hub/out/{id}/{topic}
+  out,        // $hub/out/{id}/{topic}
+  out_batch,  // $hub/ctl/out (QoS 0 messages for many devices, core/message_batch.hpp)
   auth,    // $hub/ctl/auth
   clock,   // $hub/ctl/clock
   kick,    // $hub/ctl/kick/{id}
@@ -38,9 +40,11 @@ struct hub_topic {
 namespace hub_topics {
 inline constexpr std::string_view prefix = "$hub/";
 inline constexpr std::string_view state = "$hub/state";
+inline constexpr std::string_view in_batch = "$hub/in";
 inline constexpr std::string_view auth = "$hub/ctl/auth";
 inline constexpr std::string_view clock = "$hub/ctl/clock";
 inline constexpr std::string_view resync = "$hub/ctl/resync";
+inline constexpr std::string_view out_batch = "$hub/ctl/out";
 /// What the hub subscribes to.
 inline constexpr std::string_view all = "$hub/#";
 

@@ -8,9 +8,11 @@
 // - ACL_CHECK: MOSQ_ERR_ACL_DENIED drops a publish (still acknowledged), refuses a subscription
 //   in SUBACK (0x80) or skips a delivery; any other error makes the broker close the connection
 //   at once, which is what the real hub does to a device that breaks the protocol.
-// - MESSAGE: MOSQ_ERR_ACL_DENIED drops the publish (still acknowledged); a replaced `topic` is
-//   what the broker routes, and the broker does not free the old one, so we do. Any other error
-//   (MOSQ_ERR_PROTOCOL for oversize telemetry) frees the message unacknowledged and closes the connection.
+// - MESSAGE: MOSQ_ERR_ACL_DENIED drops the publish (still acknowledged): a device's publish goes
+//   to the hub in the plugin's batch instead. Any other error (MOSQ_ERR_PROTOCOL for oversize
+//   telemetry) frees the message unacknowledged and closes the connection.
+// - TICK: once per round of the broker's loop, after the round's reads; messages the plugin
+//   queues (mosquitto_broker_publish*) go out at the start of the next round.
 
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
@@ -152,16 +154,16 @@ int on_message(int, void* event_data, void* userdata) {
         return MOSQ_ERR_ACL_DENIED;
       case message_result::action::close:
         return MOSQ_ERR_PROTOCOL;  // no PUBACK; the broker closes the connection
-      case message_result::action::rewrite: {
-        char* topic = mosquitto_strdup(result.topic.c_str());
-        if (topic == nullptr) return MOSQ_ERR_NOMEM;
-        mosquitto_free(event.topic);
-        event.topic = topic;
-        event.retain = false;  // IoT Hub never stores a retained message; nor may $hub/in/...
-        return MOSQ_ERR_SUCCESS;
-      }
     }
     return MOSQ_ERR_ACL_DENIED;
+  });
+}
+
+int on_tick(int, void*, void* userdata) {
+  auto& self = *static_cast<plugin_instance*>(userdata);
+  return guarded(MOSQ_ERR_SUCCESS, "TICK", [&] {
+    self.state.on_tick();
+    return MOSQ_ERR_SUCCESS;
   });
 }
 
@@ -183,6 +185,7 @@ constexpr registration registrations[] = {
     {MOSQ_EVT_ACL_CHECK, on_acl_check},
     {MOSQ_EVT_MESSAGE, on_message},
     {MOSQ_EVT_DISCONNECT, on_disconnect},
+    {MOSQ_EVT_TICK, on_tick},  // after every round of the broker's loop (2.0.11 src/loop.c)
 };
 
 void unregister_all(mosquitto_plugin_id_t* id) {

@@ -13,6 +13,7 @@
 #include "hub_messages.hpp"
 #include "iothub_username.hpp"
 #include "mock_hub/core/errors.hpp"
+#include "mock_hub/core/message_batch.hpp"
 #include "mock_hub/core/sas_authentication.hpp"
 #include "mock_hub/core/sas_token.hpp"
 
@@ -60,7 +61,16 @@ plugin_state::plugin_state(plugin_config config, broker_api& broker) : config_(s
 core::time_point plugin_state::now() const { return pinned_now_ ? *pinned_now_ : broker_.now(); }
 
 void plugin_state::announce(const std::string& topic, const std::string& payload) {
+  flush_to_hub();  // the device messages before this event go first
   if (hub_) broker_.publish_to(hub_->client_id, topic, payload, 1);
+}
+
+void plugin_state::on_tick() { flush_to_hub(); }
+
+void plugin_state::flush_to_hub() {
+  if (to_hub_.empty()) return;
+  if (hub_) broker_.publish_to(hub_->client_id, hub_topics::in_batch, to_hub_, 1);
+  to_hub_.clear();
 }
 
 auth_result plugin_state::refuse(const connect_attempt& attempt, std::string_view why) {
@@ -220,7 +230,14 @@ message_result plugin_state::on_message(const void* handle, std::string_view top
         return {.what = message_result::action::close};
       }
     }
-    return {.what = message_result::action::rewrite, .topic = hub_topics::in(device->info.client_id, topic)};
+    if (!hub_) return {.what = message_result::action::drop};  // nobody to tell (devices are refused until it is back)
+    if (!core::message_batch::append(to_hub_, {.client_id = device->info.client_id, .topic = topic, .payload = payload})) {
+      broker_.log(log_level::warning, "mockhub: dropped a publish of " + in_quotes(device->info.client_id) + " that cannot be framed for the hub");
+      return {.what = message_result::action::drop};
+    }
+    // A round of the broker's loop can read thousands of publishes; a full batch goes at once.
+    if (to_hub_.size() >= core::message_batch::send_at_bytes) flush_to_hub();
+    return {.what = message_result::action::drop};
   }
   return {.what = message_result::action::drop};  // unreachable: the ACL check refused it
 }
@@ -245,6 +262,21 @@ void plugin_state::handle_hub_message(std::string_view topic, std::string_view p
                 return;
               }
               s.broker_.publish_to(t.client_id, t.topic, p, q);
+            }},
+      route{hub_topic_kind::out_batch,
+            [](plugin_state& s, const hub_topic&, std::string_view p, int) {
+              // Checked whole before any message goes out: a malformed batch delivers nothing.
+              const bool framed = core::message_batch::for_each(p, [&s](const core::message_batch::message& m) {
+                if (hub_topics::is_hub_namespace(m.topic)) {
+                  s.broker_.log(log_level::warning, "mockhub: the hub may not send $hub topics to " + in_quotes(m.client_id));
+                  return;
+                }
+                s.broker_.publish_to(m.client_id, m.topic, m.payload, 0);
+              });
+              if (!framed) {
+                s.broker_.log(log_level::warning, "mockhub: ignored hub message on " + in_quotes(hub_topics::out_batch) +
+                                                      ": a malformed batch (" + std::to_string(p.size()) + " bytes)");
+              }
             }},
       route{hub_topic_kind::auth,
             [](plugin_state& s, const hub_topic&, std::string_view p, int) {
@@ -295,6 +327,7 @@ void plugin_state::set_clock(std::string_view payload) {
 void plugin_state::on_disconnect(const void* handle) {
   if (hub_ && handle == hub_->handle) {
     broker_.log(log_level::info, "mockhub: hub disconnected; refusing devices until it pushes credentials again");
+    to_hub_.clear();  // for a hub that is gone
     hub_.reset();
     credentials_.clear();
     return;

@@ -59,8 +59,7 @@ enum class acl_result : std::uint8_t {
 /// What becomes of a PUBLISH that passed the ACL check. `close`: refused and the connection
 /// ended without a PUBACK (a device's telemetry over the real hub's size limit).
 struct message_result {
-  enum class action : std::uint8_t { keep, rewrite, drop, close } what = action::keep;
-  std::string topic{};  // the new topic, for `rewrite`
+  enum class action : std::uint8_t { keep, drop, close } what = action::keep;
 };
 
 class plugin_state {
@@ -78,11 +77,16 @@ class plugin_state {
   /// subscription is recorded and announced on `$hub/sub/{id}`, an unsubscription on `$hub/unsub/{id}`.
   acl_result on_acl_check(const void* handle, acl_access access, std::string_view topic, int qos);
 
-  /// A publish that passed the ACL check: a device's is rewritten to `$hub/in/{id}/{topic}`,
-  /// except telemetry over `max_telemetry_size` (payload + property bag), which closes the connection;
-  /// the hub's `$hub/out/...` is delivered to one client and dropped, its `$hub/ctl/...` acted on
-  /// and dropped.
+  /// A publish that passed the ACL check: a device's joins the batch for the hub (`$hub/in`,
+  /// core/message_batch.hpp) and is dropped, except telemetry over `max_telemetry_size` (payload
+  /// + property bag), which closes the connection; the hub's `$hub/out/...` and `$hub/ctl/out` are
+  /// delivered to their clients and dropped, its other `$hub/ctl/...` acted on and dropped.
   message_result on_message(const void* handle, std::string_view topic, std::string_view payload, int qos);
+
+  /// The end of one round of the broker's loop (its TICK event): the batch of device messages
+  /// goes to the hub. Everything else the plugin tells the hub sends the batch first, so the hub
+  /// sees one device's messages and connection events in the order they happened.
+  void on_tick();
 
   /// A connection ended: a device's is announced on `$hub/disc/{id}`; the hub's makes the plugin
   /// forget the credentials (devices are refused until the next snapshot).
@@ -108,6 +112,7 @@ class plugin_state {
   void handle_hub_message(std::string_view topic, std::string_view payload, int qos);
   void set_clock(std::string_view payload);
   void announce(const std::string& topic, const std::string& payload);
+  void flush_to_hub();
   auth_result refuse(const connect_attempt& attempt, std::string_view why);
 
   plugin_config config_;
@@ -116,6 +121,7 @@ class plugin_state {
   credential_store credentials_;
   connection_table connections_;
   std::optional<core::time_point> pinned_now_;
+  std::string to_hub_;  // device messages not yet sent to the hub, framed as a $hub/in batch
 };
 
 }  // namespace mockhub::broker_plugin

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <deque>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -14,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mock_hub/broker_plugin/hub_topics.hpp"
+#include "mock_hub/core/message_batch.hpp"
 #include "mock_hub/core/sas_token.hpp"
 #include "mock_hub/server/broker_launcher.hpp"
 #include "plugin_mqtt_client.hpp"
@@ -108,9 +110,25 @@ class hub_client {
     send(broker_plugin::hub_topics::out(client_id, topic), payload, qos);
   }
 
+  /// The next message the hub receives. The plugin sends devices' messages in `$hub/in` batches:
+  /// each message of a batch is returned on its own, as if on `$hub/in/{id}/{topic}`.
+  std::optional<plugin_mqtt_client::message> next_message() {
+    while (batched_.empty()) {
+      auto m = client_.next_message();
+      if (!m || m->topic != broker_plugin::hub_topics::in_batch) return m;
+      CHECK(m->qos == 1);
+      REQUIRE(core::message_batch::for_each(m->payload, [&](const core::message_batch::message& b) {
+        batched_.push_back({broker_plugin::hub_topics::in(b.client_id, b.topic), std::string(b.payload), m->qos, m->retain});
+      }));
+    }
+    auto m = std::move(batched_.front());
+    batched_.pop_front();
+    return m;
+  }
+
   /// The next message the hub receives; it must be on `topic`. Returns its payload.
   std::string expect_raw(const std::string& topic) {
-    const auto m = client_.next_message();
+    const auto m = next_message();
     REQUIRE(m);
     REQUIRE(m->topic == topic);
     CHECK_FALSE(m->retain);
@@ -121,7 +139,7 @@ class hub_client {
   nlohmann::json resync() {
     send(std::string(broker_plugin::hub_topics::resync), "");
     for (;;) {
-      const auto m = client_.next_message();
+      const auto m = next_message();
       REQUIRE(m);
       if (m->topic == broker_plugin::hub_topics::state) return nlohmann::json::parse(m->payload);
     }
@@ -137,6 +155,7 @@ class hub_client {
 
  private:
   plugin_mqtt_client client_;
+  std::deque<plugin_mqtt_client::message> batched_;  // the rest of the last $hub/in batch
 };
 
 /// A device connected with its own key (CONNACK 0 required).

@@ -37,6 +37,8 @@ TEST_CASE("The fixed $hub topics decode by name", "[plugin]") {
   CHECK(parse_hub_topic("$hub/ctl/auth") == hub_topic{.kind = hub_topic_kind::auth});
   CHECK(parse_hub_topic("$hub/ctl/clock") == hub_topic{.kind = hub_topic_kind::clock});
   CHECK(parse_hub_topic("$hub/ctl/resync") == hub_topic{.kind = hub_topic_kind::resync});
+  CHECK(parse_hub_topic("$hub/ctl/out") == hub_topic{.kind = hub_topic_kind::out_batch});
+  CHECK(parse_hub_topic("$hub/ctl/out/x") == std::nullopt);
 }
 
 TEST_CASE("Anything else under $hub/ does not decode", "[plugin]") {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mock_hub/broker_plugin/plugin_state.hpp"
+#include "mock_hub/core/message_batch.hpp"
 #include "mock_hub/core/sas_token.hpp"
 #include "unit/broker_plugin/capture.hpp"
 
@@ -58,6 +59,19 @@ struct fake_broker final : broker_api {
   }
   json payload(std::size_t i) const { return json::parse(published.at(i).payload); }
 };
+
+/// A message of a $hub/in or $hub/ctl/out batch.
+struct frame {
+  std::string client_id, topic, payload;
+  bool operator==(const frame&) const = default;
+};
+std::vector<frame> frames_of(std::string_view batch) {
+  std::vector<frame> out;
+  REQUIRE(mockhub::core::message_batch::for_each(batch, [&out](const mockhub::core::message_batch::message& m) {
+    out.push_back({std::string(m.client_id), std::string(m.topic), std::string(m.payload)});
+  }));
+  return out;
+}
 
 /// Client objects: only their addresses matter.
 struct clients {
@@ -327,9 +341,17 @@ TEST_CASE("A device publishes its own topics; anything else or QoS 2 ends its co
   CHECK(write("$hub/ctl/kick/dev2") == acl_result::violation);
   CHECK_THAT(f.broker.logs.back(), Catch::Contains("closing 'dev1'"));
 
-  const auto rewritten = f.state.on_message(&f.c.dev1, "devices/dev1/messages/events/a=b", "{}", 1);
-  CHECK(rewritten.what == message_result::action::rewrite);
-  CHECK(rewritten.topic == "$hub/in/dev1/devices/dev1/messages/events/a=b");
+  const auto before = f.broker.published.size();
+  CHECK(f.state.on_message(&f.c.dev1, "devices/dev1/messages/events/a=b", "{}", 1).what == message_result::action::drop);
+  CHECK(f.broker.published.size() == before);  // batched until the end of the broker's round
+  f.state.on_tick();
+  REQUIRE(f.broker.published.size() == before + 1);
+  CHECK(f.broker.published.back().client_id == "hub-1");
+  CHECK(f.broker.published.back().topic == "$hub/in");
+  CHECK(f.broker.published.back().qos == 1);
+  CHECK(frames_of(f.broker.published.back().payload) == std::vector<frame>{{"dev1", "devices/dev1/messages/events/a=b", "{}"}});
+  f.state.on_tick();  // nothing left to send
+  CHECK(f.broker.published.size() == before + 1);
   CHECK(f.state.on_acl_check(&f.c.other, acl_access::write, "devices/dev1/messages/events/", 1) ==
         acl_result::denied);  // not a connection the plugin accepted
 }
@@ -343,17 +365,55 @@ TEST_CASE("Telemetry over 262144 bytes (payload and property bag) closes the con
   const auto send = [&](const void* client, const std::string& topic, std::size_t payload_size) {
     return f.state.on_message(client, topic, std::string(payload_size, 'x'), 1).what;
   };
-  CHECK(send(&f.c.dev1, "devices/dev1/messages/events/", 262'144) == message_result::action::rewrite);
-  CHECK(send(&f.c.dev1, "devices/dev1/messages/events", 262'144) == message_result::action::rewrite);
+  f.broker.published.clear();
+  CHECK(send(&f.c.dev1, "devices/dev1/messages/events/", 262'144) == message_result::action::drop);  // to the hub
+  CHECK(send(&f.c.dev1, "devices/dev1/messages/events", 262'144) == message_result::action::drop);
   CHECK(send(&f.c.dev1, "devices/dev1/messages/events/", 262'145) == message_result::action::close);
   CHECK_THAT(f.broker.logs.back(), Catch::Contains("closing 'dev1': telemetry of 262145 bytes"));
   // The property bag counts: 3 bytes of "a=b".
-  CHECK(send(&f.c.dev1, "devices/dev1/messages/events/a=b", 262'141) == message_result::action::rewrite);
+  CHECK(send(&f.c.dev1, "devices/dev1/messages/events/a=b", 262'141) == message_result::action::drop);
   CHECK(send(&f.c.dev1, "devices/dev1/messages/events/a=b", 262'142) == message_result::action::close);
   // A module's telemetry too; other device topics are not telemetry (their own limits apply in the hub).
   CHECK(send(&f.c.dev2, "devices/dev1/modules/mod-a/messages/events/", 262'145) == message_result::action::close);
   CHECK(send(&f.c.dev1, "$iothub/twin/PATCH/properties/reported/?$rid=1", 262'145) ==
-        message_result::action::rewrite);
+        message_result::action::drop);
+  f.state.on_tick();
+  // What went to the hub: the four accepted, in order (each one a full batch on its own).
+  std::vector<std::pair<std::string, std::size_t>> to_hub;
+  for (const auto& m : f.broker.published) {
+    if (m.topic != "$hub/in") continue;
+    for (const auto& fr : frames_of(m.payload)) to_hub.emplace_back(fr.topic, fr.payload.size());
+  }
+  CHECK(to_hub == std::vector<std::pair<std::string, std::size_t>>{{"devices/dev1/messages/events/", 262'144},
+                                                                   {"devices/dev1/messages/events", 262'144},
+                                                                   {"devices/dev1/messages/events/a=b", 262'141},
+                                                                   {"$iothub/twin/PATCH/properties/reported/?$rid=1", 262'145}});
+}
+
+TEST_CASE("Device messages reach the hub in one batch per round, before the events that follow them", "[plugin]") {
+  fixture f;
+  REQUIRE(f.connect_dev1(&f.c.dev1) == auth_result::accepted);
+  REQUIRE(f.state.on_acl_check(&f.c.dev1, acl_access::subscribe, "$iothub/methods/POST/#", 0) == acl_result::allowed);
+  f.broker.published.clear();
+
+  f.state.on_message(&f.c.dev1, "$iothub/methods/res/200/?$rid=1", "{\"ok\":1}", 0);
+  f.state.on_message(&f.c.dev1, "$iothub/twin/GET/?$rid=2", "", 0);
+  // An event flushes what came before it: the hub sees the answers, then the unsubscription.
+  REQUIRE(f.state.on_acl_check(&f.c.dev1, acl_access::unsubscribe, "$iothub/methods/POST/#", 0) == acl_result::allowed);
+  f.state.on_message(&f.c.dev1, "devices/dev1/messages/events/", "t", 1);
+  f.state.on_disconnect(&f.c.dev1);
+  REQUIRE(f.broker.topics() == std::vector<std::string>{"$hub/in", "$hub/unsub/dev1", "$hub/in", "$hub/disc/dev1"});
+  CHECK(frames_of(f.broker.published[0].payload) == std::vector<frame>{{"dev1", "$iothub/methods/res/200/?$rid=1", "{\"ok\":1}"},
+                                                                        {"dev1", "$iothub/twin/GET/?$rid=2", ""}});
+  CHECK(frames_of(f.broker.published[2].payload) == std::vector<frame>{{"dev1", "devices/dev1/messages/events/", "t"}});
+
+  // Without a hub nothing is batched: a publish waiting when the hub goes is dropped with it.
+  REQUIRE(f.connect_dev1(&f.c.dev1_again) == auth_result::accepted);
+  f.broker.published.clear();
+  f.state.on_message(&f.c.dev1_again, "devices/dev1/messages/events/", "lost", 1);
+  f.state.on_disconnect(&f.c.hub);
+  f.state.on_tick();
+  CHECK(f.broker.published.empty());
 }
 
 TEST_CASE("Subscriptions are checked, granted at most QoS 1 and announced", "[plugin]") {
@@ -429,6 +489,39 @@ TEST_CASE("The hub's $hub/out/ goes to one client; kick and resync act; all of i
   CHECK(f.broker.published.size() == before);
   CHECK_THAT(f.broker.logs.back(), Catch::Contains("'devices' is not an object"));
   CHECK(f.state.credentials().find("dev1") != nullptr);
+}
+
+TEST_CASE("The hub's $hub/ctl/out batch goes out message by message at QoS 0; a malformed batch delivers nothing",
+          "[plugin]") {
+  fixture f;
+  REQUIRE(f.connect_dev1(&f.c.dev1) == auth_result::accepted);
+  f.broker.published.clear();
+  namespace batch = mockhub::core::message_batch;
+
+  std::string b;
+  REQUIRE(batch::append(b, {.client_id = "dev1/mod-a", .topic = "$iothub/methods/POST/lockDoor/?$rid=7", .payload = "{\"a\":1}"}));
+  REQUIRE(batch::append(b, {.client_id = "dev2", .topic = "$iothub/twin/PATCH/properties/desired/?$version=3", .payload = ""}));
+  REQUIRE(batch::append(b, {.client_id = "dev1/mod-a", .topic = "$hub/ctl/auth", .payload = "{}"}));  // refused alone
+  CHECK(f.state.on_message(&f.c.hub, "$hub/ctl/out", b, 0).what == message_result::action::drop);
+  REQUIRE(f.broker.published.size() == 2);
+  CHECK(f.broker.published[0].client_id == "dev1/mod-a");
+  CHECK(f.broker.published[0].topic == "$iothub/methods/POST/lockDoor/?$rid=7");
+  CHECK(f.broker.published[0].payload == "{\"a\":1}");
+  CHECK(f.broker.published[0].qos == 0);
+  CHECK(f.broker.published[1].client_id == "dev2");
+  CHECK(f.broker.published[1].topic == "$iothub/twin/PATCH/properties/desired/?$version=3");
+  CHECK(f.broker.published[1].payload.empty());
+  CHECK(f.broker.published[1].qos == 0);
+  CHECK_THAT(f.broker.logs.back(), Catch::Contains("may not send $hub topics to 'dev1/mod-a'"));
+
+  // Cut short by one byte: nothing of it goes out, and the log says why.
+  f.broker.published.clear();
+  f.state.on_message(&f.c.hub, "$hub/ctl/out", std::string_view(b).substr(0, b.size() - 1), 0);
+  CHECK(f.broker.published.empty());
+  CHECK_THAT(f.broker.logs.back(), Catch::Contains("ignored hub message on '$hub/ctl/out': a malformed batch (" +
+                                                   std::to_string(b.size() - 1) + " bytes)"));
+  // From a device, the topic is not the hub's to use: the ACL refuses it.
+  CHECK(f.state.on_acl_check(&f.c.dev1, acl_access::write, "$hub/ctl/out", 0) == acl_result::violation);
 }
 
 TEST_CASE("Kicking a persistent session announces only its disconnect, not the broker's re-check of its filters",
