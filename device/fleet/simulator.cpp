@@ -190,7 +190,7 @@ void fleet_simulator::start() {
             emit(fleet_event::kind::method_answered, dp->index, r.method_name);
             return;
           }
-          const auto decision = decide(it->second, r.payload, dp->random);
+          auto decision = decide(it->second, r.payload, dp->random);
           if (!decision.answer) {
             ++counters_->methods_ignored;
             emit(fleet_event::kind::method_ignored, dp->index, r.method_name);
@@ -198,16 +198,23 @@ void fleet_simulator::start() {
           }
           if (decision.failed) ++counters_->methods_failed;
           counters_->method_delay.push_back(static_cast<double>(decision.latency.count()));
-          auto answer = [this, dp, reply, decision, name = r.method_name, reports = &it->second.reports] {
+          const auto* reports = &it->second.reports;
+          auto answer = [this, dp, reports](const method_reply& to, method_decision& d, const std::string& name) {
             // Reported before the answer: on one connection the hub sees them in order, so a back
             // end that reads the twin once the method returned sees the new state.
-            if (!decision.failed && !reports->empty()) report(*dp, *reports, "method_reports");
-            reply.respond(decision.status, decision.payload);
+            if (!d.failed && !reports->empty()) report(*dp, *reports, "method_reports");
+            to.respond(d.status, std::move(d.payload));
             ++counters_->methods_answered;
             emit(fleet_event::kind::method_answered, dp->index, name);
           };
-          if (decision.latency.count() == 0) answer();
-          else loop_.call_after(decision.latency, answer);
+          if (decision.latency.count() == 0) {
+            answer(reply, decision, r.method_name);  // at once: nothing copied
+          } else {
+            const auto latency = decision.latency;
+            loop_.call_after(latency, [answer, reply, decision = std::move(decision), name = r.method_name]() mutable {
+              answer(reply, decision, name);
+            });
+          }
         });
       }
       if (b->desired_echo) {

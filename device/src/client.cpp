@@ -144,9 +144,10 @@ class client::impl final : public event_loop::io_handler, public std::enable_sha
   }
 
   // --- thread-safe ---
-  void run_in_loop(std::function<void()> f) {
-    if (loop_.in_loop_thread()) f();
-    else loop_.post(std::move(f));
+  template <class F>
+  void run_in_loop(F&& f) {
+    if (loop_.in_loop_thread()) f();  // no std::function: answering a method on the loop allocates nothing here
+    else loop_.post(std::function<void()>(std::forward<F>(f)));
   }
   std::thread::id network_thread() const { return network_thread_ != std::thread::id{} ? network_thread_ : loop_.loop_thread(); }
 
@@ -228,8 +229,9 @@ class client::impl final : public event_loop::io_handler, public std::enable_sha
   void set_method(std::string name, method_handler sync, deferred_method_handler deferred) {
     {
       std::lock_guard lock(handlers_mutex_);
-      if (name.empty()) default_method_ = {std::move(sync), std::move(deferred)};
-      else methods_[std::move(name)] = {std::move(sync), std::move(deferred)};
+      auto entry = std::make_shared<const method_entry>(method_entry{std::move(sync), std::move(deferred)});
+      if (name.empty()) default_method_ = std::move(entry);
+      else methods_[std::move(name)] = std::move(entry);
       wanted_ |= sub_methods;
     }
     subscribe_later();
@@ -793,19 +795,19 @@ class client::impl final : public event_loop::io_handler, public std::enable_sha
     state->request_id = req.request_id;
     state->generation = generation_;
     method_reply reply(state);
-    method_entry entry;
+    std::shared_ptr<const method_entry> entry;  // shared, not copied: a copy of two std::functions per request
     {
       std::lock_guard lock(handlers_mutex_);
       const auto it = methods_.find(req.method_name);
       entry = it != methods_.end() ? it->second : default_method_;
     }
-    if (!entry) {
+    if (!entry || !*entry) {
       reply.respond(501, json{{"message", "no handler for method '" + req.method_name + "'"}});
       return;
     }
     try {
-      if (entry.sync) reply.respond(entry.sync(req));
-      else entry.deferred(req, reply);
+      if (entry->sync) reply.respond(entry->sync(req));
+      else entry->deferred(req, reply);
     } catch (const std::exception& e) {
       reply.respond(500, json{{"message", e.what()}});
     } catch (...) {
@@ -838,8 +840,8 @@ class client::impl final : public event_loop::io_handler, public std::enable_sha
   std::uint8_t wanted_ = 0, subscribed_ = 0, pending_mask_ = 0;
   std::map<int, std::uint8_t> pending_subs_;
 
-  std::map<std::string, method_entry> methods_;
-  method_entry default_method_;
+  std::map<std::string, std::shared_ptr<const method_entry>> methods_;
+  std::shared_ptr<const method_entry> default_method_;
   desired_handler desired_;
   message_handler c2d_;
   connection_handler connection_handler_;
