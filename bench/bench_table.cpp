@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -54,6 +55,20 @@ std::uint64_t rss_kib(int pid) {
   while (std::getline(in, line))
     if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6));
   return 0;
+}
+
+std::map<std::string, std::uint64_t> cpu_ns_by_thread(int pid) {
+  std::map<std::string, std::uint64_t> out;
+  const std::filesystem::path tasks = pid == 0 ? "/proc/self/task" : "/proc/" + std::to_string(pid) + "/task";
+  std::error_code ec;
+  for (const auto& t : std::filesystem::directory_iterator(tasks, ec)) {
+    std::ifstream sched(t.path() / "schedstat"), comm(t.path() / "comm");
+    std::uint64_t ns = 0;
+    std::string name;
+    if (!(sched >> ns) || !std::getline(comm, name)) continue;  // the thread ended meanwhile
+    out[name] += ns;
+  }
+  return out;
 }
 
 }  // namespace mockhub::bench

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,5 +37,9 @@ void print_row(const std::string& bench, const std::string& figure, const std::s
 
 /// VmRSS of a process in KiB (/proc/<pid>/status); 0 when it cannot be read. pid 0: this process.
 std::uint64_t rss_kib(int pid = 0);
+
+/// The CPU time (ns) the threads of a process have run so far, by thread name (threads of one
+/// name added; /proc/<pid>/task/*/schedstat and comm). pid 0: this process.
+std::map<std::string, std::uint64_t> cpu_ns_by_thread(int pid = 0);
 
 }  // namespace mockhub::bench

@@ -11,11 +11,13 @@
 //   B6  Devices_InvokeMethod over REST from 1 and 64 caller threads, beside raw ping-pong with
 //       a window of 1 and 64.
 #include <malloc.h>
+#include <pthread.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -189,7 +191,10 @@ void run_hub_benches(const bench_config& c, bool b1, bool b2, bool b4, bool b6) 
     }
   });
   loop.post([&] { sim.start(); });
-  std::thread loop_thread([&] { loop.run(); });
+  std::thread loop_thread([&] {
+    ::pthread_setname_np(::pthread_self(), "fleet");
+    loop.run();
+  });
   struct stop_loop {
     device::event_loop& l;
     device::fleet::fleet_simulator& s;
@@ -222,10 +227,34 @@ void run_hub_benches(const bench_config& c, bool b1, bool b2, bool b4, bool b6) 
   int job_seq = 0;
 
   if (b1) {
-    samples job_ms, job_rate, raw_ms, raw_rate, ratio;
+    samples job_ms, job_rate, raw_ms, raw_rate, ratio, job_cpu, raw_cpu;
+    std::map<std::string, samples> job_cpu_parts, raw_cpu_parts;
+    // CPU time per device operation, by process and thread, over one phase (where the time goes).
+    const auto cpu_now = [&] {
+      std::map<std::string, std::uint64_t> all;
+      for (const auto& [name, ns] : cpu_ns_by_thread()) all["bench/" + name] += ns;
+      for (const auto& [name, ns] : cpu_ns_by_thread(broker_pid)) all["hub broker"] += ns;
+      for (const auto& [name, ns] : cpu_ns_by_thread(raw->broker_pid())) all["raw broker"] += ns;
+      for (const auto& [name, ns] : cpu_ns_by_thread(raw->responders_pid())) all["raw responders"] += ns;
+      return all;
+    };
+    const auto per_op = [&](const auto& before, const auto& after, std::map<std::string, samples>& parts, samples& total) {
+      double sum = 0;
+      std::map<std::string, double> us;
+      for (const auto& [name, ns] : after) {
+        const auto b = before.find(name);
+        const double d = static_cast<double>(ns - (b == before.end() ? 0 : b->second)) / 1000.0 / static_cast<double>(n_conn);
+        if (d < 0.05) continue;  // idle in this phase
+        us[name] = d;
+        sum += d;
+      }
+      for (const auto& [name, d] : us) parts[name].add(d);
+      total.add(sum);
+    };
     std::string failures;
     for (int r = 0; r < c.reps; ++r) {
       const std::string id = "b1-" + std::to_string(++job_seq);
+      const auto cpu0 = cpu_now();
       const auto t0 = steady::now();
       svc.jobs().schedule_device_method({.job_id = id, .query_condition = "tags.fleet = 'connected'",
                                          .method = {.method_name = "ping", .payload = {{"rep", r}}}});
@@ -233,9 +262,13 @@ void run_hub_benches(const bench_config& c, bool b1, bool b2, bool b4, bool b6) 
       if (!job_done(hub, id, std::chrono::seconds(120), &st)) throw std::runtime_error("B1: job " + id + " did not finish in 120 s");
       const double ms = ms_since(t0);
       if (static_cast<std::size_t>(st.succeeded_count) != n_conn) failures += " " + id + ": " + std::to_string(st.succeeded_count) + " succeeded;";
+      const auto cpu1 = cpu_now();
       job_ms.add(ms);
       job_rate.add(1000.0 * static_cast<double>(n_conn) / ms);
       const auto rr = raw->run(n_conn, c.window, std::chrono::seconds(60));
+      const auto cpu2 = cpu_now();
+      per_op(cpu0, cpu1, job_cpu_parts, job_cpu);
+      per_op(cpu1, cpu2, raw_cpu_parts, raw_cpu);
       raw_ms.add(rr.total_ms);
       raw_rate.add(1000.0 * static_cast<double>(rr.answered) / rr.total_ms);
       ratio.add(job_rate.values.back() / raw_rate.values.back());
@@ -249,6 +282,19 @@ void run_hub_benches(const bench_config& c, bool b1, bool b2, bool b4, bool b6) 
                   "); target >= 0.8");
     print_row("B1", "raw MQTT ping-pong, " + devs + " requests, window " + std::to_string(c.window), "ms", raw_ms);
     print_row("B1", "raw MQTT ping-pong: round trips per second", "rt/s", raw_rate);
+    const auto parts_note = [](const std::map<std::string, samples>& parts) {
+      std::string note;
+      for (const auto& [name, s] : parts) {
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "%s%s %.1f", note.empty() ? "" : ", ", name.c_str(), s.median());
+        note += buf;
+      }
+      return note;
+    };
+    print_row("B1", "method job: CPU time per device operation, all processes", "us", job_cpu,
+              raw_cpu.median() / job_cpu.median(), "ratio = raw / job; medians by thread: " + parts_note(job_cpu_parts));
+    print_row("B1", "raw MQTT ping-pong: CPU time per round trip, all processes", "us", raw_cpu, std::nullopt,
+              "medians by thread: " + parts_note(raw_cpu_parts));
   }
 
   if (b2) {

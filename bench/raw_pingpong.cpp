@@ -248,5 +248,6 @@ raw_run raw_pingpong::run(std::size_t requests, std::size_t window, std::chrono:
 }
 
 int raw_pingpong::broker_pid() const { return impl_->broker->pid(); }
+int raw_pingpong::responders_pid() const { return impl_->responders.pid(); }
 
 }  // namespace mockhub::bench

@@ -41,8 +41,10 @@ class raw_pingpong {
   /// `requests` round trips, responders in turn, at most `window` in flight. Bounded by `timeout`
   /// (a run that times out returns what was answered).
   raw_run run(std::size_t requests, std::size_t window, std::chrono::seconds timeout);
-  /// The broker's pid (for its memory).
+  /// The broker's pid (for its memory and CPU time).
   int broker_pid() const;
+  /// The responders' child process.
+  int responders_pid() const;
 
  private:
   void start(std::size_t responders, std::chrono::seconds timeout);

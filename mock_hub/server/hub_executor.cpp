@@ -1,11 +1,16 @@
 #include "hub_executor.hpp"
 
+#include <pthread.h>
+
 #include <iostream>
 
 namespace mockhub::server {
 
 hub_executor::hub_executor(core::clock& clk, timers mode) : clock_(clk), mode_(mode) {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    ::pthread_setname_np(::pthread_self(), "mockhub-hub");  // for top -H, perf and the benches
+    run();
+  });
 }
 
 hub_executor::~hub_executor() { stop(); }
