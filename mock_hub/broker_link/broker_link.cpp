@@ -312,7 +312,11 @@ int broker_link::publish_now(const std::string& topic, std::string_view payload,
   int mid = 0;
   const int rc = mosquitto_publish(mosq_, &mid, topic.c_str(), static_cast<int>(payload.size()), payload.data(), qos, false);
   if (rc == MOSQ_ERR_SUCCESS) return mid;
-  if (rc != MOSQ_ERR_NO_CONN) std::cerr << "mockhub: publish to " << topic << " failed: " << mosquitto_strerror(rc) << "\n";
+  if (rc != MOSQ_ERR_NO_CONN) {
+    const std::string_view shown = std::string_view(topic).substr(0, 200);  // a refused topic may be 70 KB long
+    std::cerr << "mockhub: publish to " << shown << (shown.size() < topic.size() ? "..." : "") << " (" << topic.size()
+              << " bytes) failed: " << mosquitto_strerror(rc) << "\n";
+  }
   return 0;
 }
 
@@ -367,8 +371,12 @@ bool broker_link::batch(std::string_view device_id, std::string_view topic, std:
   std::string full;
   {
     std::lock_guard lock(batch_mutex_);
-    if (batch_.size() + core::message_batch::framed_size(m) > core::message_batch::send_at_bytes) full.swap(batch_);
-    if (!core::message_batch::append(batch_, m)) return false;
+    const bool over = batch_.size() + core::message_batch::framed_size(m) > core::message_batch::send_at_bytes;
+    if (over) full.swap(batch_);
+    if (!core::message_batch::append(batch_, m)) {  // a topic over 65,535 bytes: it goes alone, after the batch
+      if (over) batch_.swap(full);                   // the batch as it was: publish() sends it first
+      return false;
+    }
     if (!flush_posted_) post_flush = flush_posted_ = true;
   }
   if (!full.empty()) publish_now(std::string(out_batch_topic), full, 0);

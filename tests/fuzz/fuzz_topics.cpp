@@ -3,7 +3,8 @@
 // Input: a topic; for the device checks, the identity is "lock-1" (module "m" when the first
 // byte is odd). Invariants: nothing throws; a decoded `$hub/` topic encodes back to a topic that
 // decodes to the same value; what a device may publish names its own identity; a `$rid` comes
-// back non-empty; a property bag that decodes keeps system properties out of the application bag.
+// back non-empty; a property bag that decodes keeps system properties out of the application bag;
+// the input read as a `$hub/` message batch is taken whole or not at all and frames back the same.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -15,6 +16,7 @@
 #include "mock_hub/broker_plugin/hub_topics.hpp"
 #include "mock_hub/broker_plugin/iothub_username.hpp"
 #include "mock_hub/core/encoding.hpp"
+#include "mock_hub/core/message_batch.hpp"
 
 namespace bp = mockhub::broker_plugin;
 
@@ -33,6 +35,8 @@ std::string encode_again(const bp::hub_topic& t) {
     case bp::hub_topic_kind::auth: return std::string(bp::hub_topics::auth);
     case bp::hub_topic_kind::clock: return std::string(bp::hub_topics::clock);
     case bp::hub_topic_kind::resync: return std::string(bp::hub_topics::resync);
+    case bp::hub_topic_kind::in_batch: return std::string(bp::hub_topics::in_batch);
+    case bp::hub_topic_kind::out_batch: return std::string(bp::hub_topics::out_batch);
   }
   return {};
 }
@@ -73,6 +77,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       FUZZ_CHECK(name != "$.mid" && name != "$.cid", "system properties are not application properties");
     }
   }
+  // The same bytes as a `$hub/in` or `$hub/ctl/out` batch: read whole or not at all, and what is
+  // read frames back to the same bytes.
+  std::string reframed;
+  bool visited = false;
+  const bool framed = mockhub::core::message_batch::for_each(topic, [&](const mockhub::core::message_batch::message& m) {
+    visited = true;
+    FUZZ_CHECK(!m.client_id.empty() && !m.topic.empty(), "a batch's messages have a client id and a topic");
+    FUZZ_CHECK(mockhub::core::message_batch::append(reframed, m), "a message read from a batch frames again");
+  });
+  FUZZ_CHECK(framed || !visited, "a malformed batch is visited not at all");
+  if (framed) FUZZ_CHECK(reframed == topic, "batch decode -> encode gives the same bytes");
+
   if (const auto decoded = mockhub::core::url_decode(topic)) {
     const auto round = mockhub::core::url_decode(mockhub::core::url_encode(*decoded));
     FUZZ_CHECK(round && *round == *decoded, "url_encode -> url_decode");
