@@ -560,3 +560,18 @@ TEST_CASE("Kicking a persistent session announces only its disconnect, not the b
     CHECK(f.broker.topics().back() == "$hub/sub/dev1");
   }
 }
+
+
+TEST_CASE("A device publish whose topic no batch can carry is dropped and logged; the batch still goes", "[plugin]") {
+  fixture f;
+  REQUIRE(f.connect_dev1(&f.c.dev1) == auth_result::accepted);
+  f.broker.published.clear();
+  f.state.on_message(&f.c.dev1, "devices/dev1/messages/events/", "kept", 1);
+  // Over 65,535 bytes, which MQTT itself does not allow: only reachable past the broker's checks.
+  const std::string huge_topic = "devices/dev1/messages/events/" + std::string(65'536, 'a');
+  CHECK(f.state.on_message(&f.c.dev1, huge_topic, "lost", 1).what == message_result::action::drop);
+  CHECK_THAT(f.broker.logs.back(), Catch::Contains("dropped a publish of 'dev1' that cannot be framed for the hub"));
+  f.state.on_tick();
+  REQUIRE(f.broker.topics() == std::vector<std::string>{"$hub/in"});
+  CHECK(frames_of(f.broker.published[0].payload) == std::vector<frame>{{"dev1", "devices/dev1/messages/events/", "kept"}});
+}
