@@ -127,7 +127,7 @@ void direct_methods::deadline_passed() {
   arm_deadline_timer();
 }
 
-void direct_methods::finish(std::uint64_t key, const method_outcome& outcome) {
+void direct_methods::finish(std::uint64_t key, method_outcome outcome) {
   const auto it = calls_.find(key);
   if (it == calls_.end()) return;
   call& c = it->second;
@@ -145,7 +145,7 @@ void direct_methods::finish(std::uint64_t key, const method_outcome& outcome) {
   }
   auto done = std::move(c.done);
   calls_.erase(it);
-  done(outcome);
+  done(std::move(outcome));
 }
 
 void direct_methods::device_ready(std::string_view device_id) {
@@ -187,7 +187,7 @@ bool direct_methods::device_responded(std::string_view device_id, std::string_vi
     // Not JSON: handed back as a JSON string rather than lost.
     if (result.payload.is_discarded()) result.payload = std::string(payload);
   }
-  finish(key, result);
+  finish(key, std::move(result));
   return true;
 }
 

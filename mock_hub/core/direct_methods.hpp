@@ -69,7 +69,9 @@ struct prepared_method_request {
 };
 
 using method_outcome = std::variant<method_result, hub_error>;
-using method_callback = std::function<void(const method_outcome&)>;
+/// Gets the outcome as an rvalue: a caller that keeps the answer (a job's device record) moves
+/// its payload instead of copying the JSON tree. A callback taking `const method_outcome&` works too.
+using method_callback = std::function<void(method_outcome&&)>;
 
 class direct_methods {
  public:
@@ -107,7 +109,7 @@ class direct_methods {
     time_point deadline{};        // the response deadline, once sent
   };
   void send(std::uint64_t key);
-  void finish(std::uint64_t key, const method_outcome& outcome);
+  void finish(std::uint64_t key, method_outcome outcome);
   void arm_deadline_timer();
   void deadline_passed();
 

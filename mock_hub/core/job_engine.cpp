@@ -254,6 +254,7 @@ void job_engine::pump() {
   // the store before any of them is contacted, so that a hub killed mid-round never runs a
   // device twice after a restart (see restore()); then their operations run, in one batch.
   std::vector<std::pair<std::string, std::size_t>> starts;
+  starts.reserve(std::min<std::size_t>(options_.slice, 1024));
   {
     hub_store::batch b(store_);
     bool more = true;
@@ -325,10 +326,10 @@ void job_engine::run_device(const std::string& job_id, std::size_t index) {
     }
     return;
   }
-  auto done = [this, job_id, index](const method_outcome& outcome) {
+  auto done = [this, job_id, index](method_outcome&& outcome) {
     --in_flight_;
-    if (const auto* r = std::get_if<method_result>(&outcome))
-      device_finished(job_id, index, device_job_status::completed, *r, std::nullopt);
+    if (auto* r = std::get_if<method_result>(&outcome))
+      device_finished(job_id, index, device_job_status::completed, std::move(*r), std::nullopt);
     else
       device_finished(job_id, index, device_job_status::failed, std::nullopt, std::get<hub_error>(outcome));
   };
