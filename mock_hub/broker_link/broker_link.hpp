@@ -85,6 +85,7 @@ class broker_link final : public core::device_channel {
                                       std::string_view request_id, std::string_view payload_json) override;
   void send_cloud_to_device(std::string_view device_id, const core::cloud_to_device_message& message) override;
   void identity_changed(std::string_view device_id, const core::device_identity* identity) override;
+  void flush() override { flush_batch(); }
   void disconnect(std::string_view device_id) override;
 
  private:

@@ -42,6 +42,12 @@ class device_channel {
 
   /// End the device's connection (disabled, deleted, keys rolled).
   virtual void disconnect(std::string_view device_id) = 0;
+
+  /// Send what the calls above have queued now, rather than when the executor's current task
+  /// ends. The hub calls it when it has sent requests and then stays busy for a while: a job
+  /// that starts its first devices while its query still runs. A channel that sends at once
+  /// (test doubles) has nothing to do.
+  virtual void flush() {}
 };
 
 }  // namespace mockhub::core

@@ -154,6 +154,7 @@ class hub : private job_device_operations {
   void update_twin_for_job(std::string_view device_id, const nlohmann::json& patch) override;
   void invoke_method_for_job(std::string_view device_id, std::shared_ptr<const prepared_method_request> request,
                              method_callback done) override;
+  void flush_method_requests() override { channel_.flush(); }
 
   class twin_source;
 

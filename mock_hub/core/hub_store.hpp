@@ -82,6 +82,10 @@ class hub_store {
   /// What the store holds. Called once, when the hub is built.
   virtual stored_state load() = 0;
 
+  /// Whether what is written survives the hub (a restart loads it). The job engine keeps a
+  /// restartable order of writes only for a store that does (see job_engine::start).
+  virtual bool durable() const noexcept { return true; }
+
   /// Groups the writes made while it lives into one transaction; the outermost batch commits
   /// when it ends. A commit that fails throws hub_error 500001 (unless an exception is already
   /// unwinding, in which case the failure is reported on stderr).
@@ -132,6 +136,7 @@ class hub_store {
 class memory_store final : public hub_store {
  public:
   stored_state load() override { return {}; }
+  bool durable() const noexcept override { return false; }
 
  protected:
   void do_put_device(const device_identity&, packed_view) override {}

@@ -10,6 +10,8 @@
 // Fan-out: device operations start in device-id order, round-robin between running jobs, with
 // at most `max_in_flight` method calls outstanding and at most `slice` operations started per
 // executor round, so a job over 100,000 devices neither copies the fleet nor blocks the hub.
+// A method job starts its first slices while its query is still reading twins (and flushes
+// them to the devices at once), unless it is paced or the store is durable (see start()).
 // Everything is timed by the injected clock.
 #pragma once
 
@@ -46,6 +48,9 @@ class job_device_operations {
   /// The job prepares its request once and shares it among all its devices.
   virtual void invoke_method_for_job(std::string_view device_id, std::shared_ptr<const prepared_method_request> request,
                                      method_callback done) = 0;
+  /// Sends the method requests invoked so far now (device_channel::flush), not when the
+  /// executor's current task ends.
+  virtual void flush_method_requests() {}
 };
 
 struct job_engine_options {

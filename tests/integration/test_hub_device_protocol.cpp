@@ -143,6 +143,22 @@ TEST_CASE_METHOD(hub_fixture, "Messages batched for devices all arrive in order 
   CHECK(names == std::vector<std::string>{"first", "second", "third"});
 }
 
+TEST_CASE_METHOD(hub_fixture, "A flush sends the batched messages for devices before the executor's task ends",
+                 "[integration][hub]") {
+  // A job that starts its first devices while its query still runs flushes them
+  // (device_channel::flush): they must reach the device while the executor is still busy.
+  const auto key = create_device("lock1");
+  auto d = device("lock1", key);
+  REQUIRE(eventually([](core::hub& h) { return h.sessions().is_subscribed("lock1", core::device_subscription::methods); }));
+  const auto received_in_task = hub.call([&](core::hub& h) {
+    h.invoke_device_method("lock1", core::method_request::from_json({{"methodName", "early"}}), [](const core::method_outcome&) {});
+    hub.link().flush();
+    const auto m = d->next_message();  // the executor is still in this task
+    return m ? m->topic.substr(0, m->topic.find("/?")) : std::string("nothing");
+  });
+  CHECK(received_in_task == "$iothub/methods/POST/early");
+}
+
 TEST_CASE_METHOD(hub_fixture, "A direct method without a payload reaches the device as the JSON text null",
                  "[integration][hub]") {
   // azure-iothub's default payload is null, and the official device SDKs JSON-parse any body (an

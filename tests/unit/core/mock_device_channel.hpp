@@ -19,6 +19,7 @@ class mock_device_channel final : public core::device_channel {
   MAKE_MOCK2(send_cloud_to_device, void(std::string_view, const core::cloud_to_device_message&), override);
   MAKE_MOCK2(identity_changed, void(std::string_view, const core::device_identity*), override);
   MAKE_MOCK1(disconnect, void(std::string_view), override);
+  MAKE_MOCK0(flush, void(), override);
 };
 
 }  // namespace mockhub::testing

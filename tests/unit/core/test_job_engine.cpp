@@ -25,6 +25,16 @@ struct jobs_fixture {
   std::vector<std::pair<std::string, std::string>> requests;  // device, rid
   std::unique_ptr<trompeloeil::expectation> record_requests =
       NAMED_ALLOW_CALL(channel, send_method_request(_, _, _, _)).LR_SIDE_EFFECT(requests.emplace_back(_1, _3));
+  // Each flush (a job sending its first devices while its query runs): the requests sent by
+  // then, and what the hub says of the job at that moment.
+  struct flush_seen {
+    std::size_t requests;
+    json job;
+  };
+  std::vector<flush_seen> flushes;
+  std::string flushed_job;  // the job whose state a flush records
+  std::unique_ptr<trompeloeil::expectation> record_flushes = NAMED_ALLOW_CALL(channel, flush()).LR_SIDE_EFFECT(
+      flushes.push_back({requests.size(), flushed_job.empty() ? json() : json(h->jobs().get_scheduled_job(flushed_job))}));
   hub_options options;
   std::unique_ptr<hub> h;
   std::uint64_t generation = 0;
@@ -32,6 +42,10 @@ struct jobs_fixture {
   explicit jobs_fixture(int max_jobs = 1) {
     options.jobs.max_concurrent_jobs = max_jobs;
     h = std::make_unique<hub>(options, clk, ids, channel);
+  }
+  // `count` locks dNNNNN in building 43 (ids in numeric order), online or not.
+  void add_locks(int count, bool online) {
+    for (int i = 0; i < count; ++i) add_lock("d" + std::to_string(10000 + i), 43, online);
   }
   void add_lock(const std::string& id, int building, bool online) {
     h->create_or_update_identity(id, {}, std::nullopt);
@@ -58,6 +72,18 @@ struct jobs_fixture {
   json stats(const std::string& id) { return job(id)["deviceJobStatistics"]; }
   json records(const std::string& job_id) {
     return h->query("SELECT * FROM devices.jobs WHERE devices.jobs.jobId = '" + job_id + "'").items;
+  }
+  // Every record of the job, page after page.
+  json all_records(const std::string& job_id) {
+    json all = json::array();
+    std::optional<std::string> next;
+    do {
+      auto page = h->query("SELECT * FROM devices.jobs WHERE devices.jobs.jobId = '" + job_id + "'",
+                           {.max_item_count = 1000, .continuation = next.value_or("")});
+      for (auto& r : page.items) all.push_back(std::move(r));
+      next = std::move(page.continuation);
+    } while (next);
+    return all;
   }
   void settle() { clk.advance(0s); }  // fires everything already due, round after round
 };
@@ -300,6 +326,127 @@ TEST_CASE("Two jobs share the fan-out window fairly, in device order", "[core][j
   REQUIRE(f.requests.size() == 2);
   CHECK(f.requests[0].first == "d2");
   CHECK(f.requests[1].first == "d2");
+}
+
+TEST_CASE_METHOD(jobs_fixture, "A method job over many devices starts its first slices while its query still runs",
+                 "[core][jobs]") {
+  add_locks(1200, true);
+  add_lock("z-other", 44, true);  // not selected
+  flushed_job = "big";
+  create(method_job("big"));
+  clk.run_due();  // the start
+  // Two slices of 500 went out as the query found them, the window (1000) then full; at each
+  // flush the job already ran, with the devices found so far.
+  REQUIRE(flushes.size() == 2);
+  CHECK(flushes[0].requests == 500);
+  CHECK(flushes[0].job["status"] == "running");
+  CHECK(flushes[0].job["deviceJobStatistics"] == statistics(500, 0, 0, 500, 0));
+  CHECK(flushes[1].requests == 1000);
+  CHECK(flushes[1].job["deviceJobStatistics"] == statistics(1000, 0, 0, 1000, 0));
+  // When the query has run, the job has all its devices.
+  CHECK(stats("big") == statistics(1200, 0, 0, 1000, 200));
+  REQUIRE(requests.size() == 1000);
+  CHECK(requests[0].first == "d10000");
+  CHECK(requests[999].first == "d10999");
+  respond_all(200);
+  settle();
+  REQUIRE(requests.size() == 200);  // the rest, through the pump, in device order
+  CHECK(requests[0].first == "d11000");
+  CHECK(requests[199].first == "d11199");
+  respond_all(200);
+  settle();
+  CHECK(job("big")["status"] == "completed");
+  CHECK(stats("big") == statistics(1200, 0, 1200, 0, 0));
+  CHECK(flushes.size() == 2);  // only while a query runs
+  const json recs = all_records("big");
+  REQUIRE(recs.size() == 1200);
+  for (std::size_t i = 0; i < recs.size(); ++i) {
+    INFO("record " << i);
+    CHECK(recs[i]["deviceId"] == "d" + std::to_string(10000 + i));
+    CHECK(recs[i]["status"] == "completed");
+    CHECK(recs[i]["outcome"]["deviceMethodResponse"] == json{{"status", 200}, {"payload", json::object()}});
+  }
+}
+
+TEST_CASE_METHOD(jobs_fixture, "A job whose early devices all fail at once completes once, after its query",
+                 "[core][jobs]") {
+  add_locks(500, false);  // offline, connect timeout 0: each call fails as it is made
+  flushed_job = "offline";
+  create(method_job("offline"));
+  clk.run_due();
+  REQUIRE(flushes.size() == 1);
+  CHECK(flushes[0].requests == 0);
+  // Failed at once, yet not completed while the query could still find devices.
+  CHECK(flushes[0].job["status"] == "running");
+  CHECK(flushes[0].job["deviceJobStatistics"] == statistics(500, 500, 0, 0, 0));
+  CHECK_FALSE(flushes[0].job.contains("endTime"));
+  const json done = job("offline");
+  CHECK(done["status"] == "completed");
+  CHECK(done["endTime"] == "2026-01-01T00:00:00.0000000Z");
+  CHECK(done["deviceJobStatistics"] == statistics(500, 500, 0, 0, 0));
+  settle();
+  CHECK(job("offline")["deviceJobStatistics"] == statistics(500, 500, 0, 0, 0));
+  const json recs = all_records("offline");
+  REQUIRE(recs.size() == 500);
+  for (const auto& r : recs) {
+    CHECK(r["status"] == "failed");
+    CHECK(r["error"]["code"] == "DeviceNotOnline");
+  }
+}
+
+namespace {
+
+// A store that says it keeps what it is given (nothing is kept: the engine only asks).
+struct durable_store final : hub_store {
+  stored_state load() override { return {}; }
+  bool durable() const noexcept override { return true; }
+
+ protected:
+  void do_put_device(const device_identity&, packed_view) override {}
+  void do_delete_device(std::string_view) override {}
+  void do_put_policies(std::span<const shared_access_policy>) override {}
+  void do_put_job(const stored_job&) override {}
+  void do_delete_job(std::string_view) override {}
+  void do_delete_all_jobs() override {}
+  void do_put_device_run(std::string_view, const stored_device_run&) override {}
+  void do_put_cloud_to_device(const stored_cloud_to_device&) override {}
+  void do_delete_cloud_to_device(std::string_view, std::uint64_t) override {}
+  void commit() override {}
+};
+
+}  // namespace
+
+TEST_CASE_METHOD(jobs_fixture, "Jobs start no device while their query runs when paced, over twins, or with a durable store",
+                 "[core][jobs]") {
+  durable_store store;
+  std::string id;
+  SECTION("paced at the real hub's rate") {
+    options.jobs.device_operations_per_second = 1000;
+    h = std::make_unique<hub>(options, clk, ids, channel);
+    id = "paced";
+  }
+  SECTION("a twin job") { id = "twins"; }
+  SECTION("a durable store") {
+    // The pump's order (devices marked running and committed, then contacted) needs the whole
+    // device list committed first: a restart in the middle of the query would lose the rest.
+    h = std::make_unique<hub>(options, clk, ids, channel, store);
+    id = "durable";
+  }
+  add_locks(600, true);
+  create(id == "twins" ? twin_job(id) : method_job(id));
+  clk.run_due();  // the start: the query, no device yet
+  CHECK(job(id)["status"] == "running");
+  CHECK(stats(id) == statistics(600, 0, 0, 0, 600));
+  CHECK(requests.empty());
+  for (int i = 0; i < 10 && job(id)["status"] == "running"; ++i) {
+    clk.advance(100ms);
+    respond_all(200);
+    settle();
+  }
+  CHECK(job(id)["status"] == "completed");
+  CHECK(stats(id) == statistics(600, 0, 600, 0, 0));
+  CHECK(flushes.empty());
+  h.reset();  // before the store
 }
 
 TEST_CASE_METHOD(jobs_fixture, "A twin job over 10,000 devices completes in slices without copying twins",
