@@ -255,7 +255,12 @@ const device_identity* device_registry::find(std::string_view device_id) const {
   return r ? &r->identity : nullptr;
 }
 
-device_registry::device_record* device_registry::find_record(std::string_view device_id) const {
+device_registry::device_record* device_registry::find_record(std::string_view device_id) {
+  const auto it = index_.find(device_id);
+  return it == index_.end() ? nullptr : it->second;
+}
+
+const device_registry::device_record* device_registry::find_record(std::string_view device_id) const {
   const auto it = index_.find(device_id);
   return it == index_.end() ? nullptr : it->second;
 }

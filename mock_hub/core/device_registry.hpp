@@ -118,7 +118,8 @@ class device_registry {
   };
   device_record& record(std::string_view device_id);
   const device_record& record(std::string_view device_id) const;
-  device_record* find_record(std::string_view device_id) const;  // null when unknown
+  device_record* find_record(std::string_view device_id);  // null when unknown
+  const device_record* find_record(std::string_view device_id) const;
   void persist(const device_record& r);
 
   clock& clock_;

@@ -394,6 +394,29 @@ TEST_CASE_METHOD(jobs_fixture, "A job whose early devices all fail at once compl
   }
 }
 
+TEST_CASE("A job's early starts take only the room the window has left", "[core][jobs]") {
+  jobs_fixture f(10);
+  f.add_locks(1200, true);
+  f.flushed_job = "first";
+  f.create(method_job("first"));
+  f.clk.run_due();  // the first job starts: its first 1000 devices fill the window
+  REQUIRE(f.requests.size() == 1000);
+  f.create(method_job("second"));
+  f.clk.run_due();  // the second one's query finds the window full: nothing starts early
+  CHECK(f.flushes.size() == 2);  // both the first job's
+  CHECK(f.stats("first") == statistics(1200, 0, 0, 1000, 200));
+  CHECK(f.stats("second") == statistics(1200, 0, 0, 0, 1200));
+  f.settle();
+  CHECK(f.requests.size() == 1000);
+  f.respond_all(200);
+  f.settle();
+  // The pump shares the window round-robin: the first job's last 200, then the second's.
+  CHECK(f.requests.size() == 1000);
+  CHECK(f.stats("first") == statistics(1200, 0, 1000, 200, 0));
+  CHECK(f.stats("second") == statistics(1200, 0, 0, 800, 400));
+  CHECK(f.flushes.size() == 2);
+}
+
 namespace {
 
 // A store that says it keeps what it is given (nothing is kept: the engine only asks).
