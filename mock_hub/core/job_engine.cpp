@@ -243,7 +243,7 @@ void job_engine::start(job_state& js) {
   };
   js.condition.scan(devices_.twins(), [&](std::string_view device_id, packed_view) {
     selected.emplace_back(device_id);
-    if (early && selected.size() - created == options_.slice && in_flight_ < options_.max_in_flight) start_found();
+    if (early && in_flight_ < options_.max_in_flight && selected.size() - created >= options_.slice) start_found();
     return true;
   });
   create_records();

@@ -394,6 +394,28 @@ TEST_CASE_METHOD(jobs_fixture, "A job whose early devices all fail at once compl
   }
 }
 
+TEST_CASE_METHOD(jobs_fixture, "Room made in the window by devices that fail at once is used by the next slice",
+                 "[core][jobs]") {
+  options.jobs.max_in_flight = 600;
+  h = std::make_unique<hub>(options, clk, ids, channel);
+  add_locks(500, false);  // d10000..d10499 offline: their calls fail as they are made
+  for (int i = 0; i < 1200; ++i) add_lock("e" + std::to_string(10000 + i), 43, true);
+  flushed_job = "mixed";
+  create(method_job("mixed"));
+  clk.run_due();
+  // Slice 1: the 500 offline devices, failed at once. Slice 2: 500 online ones, in flight. Slice
+  // 3 finds the window with room for 100 only; it takes them. The rest wait for the pump.
+  REQUIRE(flushes.size() == 3);
+  CHECK(flushes[0].requests == 0);
+  CHECK(flushes[1].requests == 500);
+  CHECK(flushes[2].requests == 600);
+  CHECK(flushes[2].job["deviceJobStatistics"] == statistics(1500, 500, 0, 600, 400));
+  CHECK(stats("mixed") == statistics(1700, 500, 0, 600, 600));
+  REQUIRE(requests.size() == 600);
+  CHECK(requests.front().first == "e10000");
+  CHECK(requests.back().first == "e10599");
+}
+
 TEST_CASE("A job's early starts take only the room the window has left", "[core][jobs]") {
   jobs_fixture f(10);
   f.add_locks(1200, true);
