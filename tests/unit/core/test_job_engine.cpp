@@ -439,31 +439,8 @@ TEST_CASE("A job's early starts take only the room the window has left", "[core]
   CHECK(f.flushes.size() == 2);
 }
 
-namespace {
-
-// A store that says it keeps what it is given (nothing is kept: the engine only asks).
-struct durable_store final : hub_store {
-  stored_state load() override { return {}; }
-  bool durable() const noexcept override { return true; }
-
- protected:
-  void do_put_device(const device_identity&, packed_view) override {}
-  void do_delete_device(std::string_view) override {}
-  void do_put_policies(std::span<const shared_access_policy>) override {}
-  void do_put_job(const stored_job&) override {}
-  void do_delete_job(std::string_view) override {}
-  void do_delete_all_jobs() override {}
-  void do_put_device_run(std::string_view, const stored_device_run&) override {}
-  void do_put_cloud_to_device(const stored_cloud_to_device&) override {}
-  void do_delete_cloud_to_device(std::string_view, std::uint64_t) override {}
-  void commit() override {}
-};
-
-}  // namespace
-
-TEST_CASE_METHOD(jobs_fixture, "Jobs start no device while their query runs when paced, over twins, or with a durable store",
-                 "[core][jobs]") {
-  durable_store store;
+// With a durable store: test_hub_restart.cpp.
+TEST_CASE_METHOD(jobs_fixture, "Jobs start no device while their query runs when paced or over twins", "[core][jobs]") {
   std::string id;
   SECTION("paced at the real hub's rate") {
     options.jobs.device_operations_per_second = 1000;
@@ -471,12 +448,6 @@ TEST_CASE_METHOD(jobs_fixture, "Jobs start no device while their query runs when
     id = "paced";
   }
   SECTION("a twin job") { id = "twins"; }
-  SECTION("a durable store") {
-    // The pump's order (devices marked running and committed, then contacted) needs the whole
-    // device list committed first: a restart in the middle of the query would lose the rest.
-    h = std::make_unique<hub>(options, clk, ids, channel, store);
-    id = "durable";
-  }
   add_locks(600, true);
   create(id == "twins" ? twin_job(id) : method_job(id));
   clk.run_due();  // the start: the query, no device yet
@@ -491,7 +462,6 @@ TEST_CASE_METHOD(jobs_fixture, "Jobs start no device while their query runs when
   CHECK(job(id)["status"] == "completed");
   CHECK(stats(id) == statistics(600, 0, 600, 0, 0));
   CHECK(flushes.empty());
-  h.reset();  // before the store
 }
 
 TEST_CASE_METHOD(jobs_fixture, "A twin job over 10,000 devices completes in slices without copying twins",

@@ -31,6 +31,8 @@ struct recording_channel final : device_channel {
   }
   void identity_changed(std::string_view, const device_identity*) override {}
   void disconnect(std::string_view) override {}
+  int flushes = 0;
+  void flush() override { ++flushes; }
 };
 
 // One run of a hub process: its clock, ids, channel, store and core. Destroying it is the hub
@@ -275,6 +277,33 @@ struct counting_store final : hub_store {
   }
 };
 }  // namespace
+
+TEST_CASE("With a durable store a method job contacts no device before its whole device list is committed",
+          "[store][restart]") {
+  // Without a store a method job starts its first slices while its query runs (job_engine.cpp).
+  // On a durable store a restart in the middle would find the job running with part of its
+  // devices, so the job's query ends and its list is committed before the pump contacts anyone.
+  test::temp_dir dir;
+  const time_point t0 = virtual_clock::default_start();
+  hub_life life(dir / "hub.db", t0);
+  for (int i = 0; i < 1200; ++i) {
+    const std::string id = "d" + std::to_string(10000 + i);
+    life.h.create_or_update_identity(id, {}, std::nullopt);
+    life.connect(id);
+  }
+  life.h.jobs().create_scheduled_job(method_job("lock-all", t0));
+  life.clk.run_due();  // the start: the query, no device yet
+  const auto& job = life.h.jobs().get_scheduled_job("lock-all");
+  CHECK(job.status == job_status::running);
+  CHECK(job.statistics.device_count == 1200);
+  CHECK(job.statistics.pending_count == 1200);
+  CHECK(life.channel.method_requests.empty());
+  CHECK(life.channel.flushes == 0);
+  life.clk.advance(0s);  // the pump: the window
+  CHECK(life.channel.method_requests.size() == 1000);
+  CHECK(life.channel.method_requests.front().first == "d10000");
+  CHECK(life.channel.flushes == 0);
+}
 
 TEST_CASE("A twin job over 1,200 devices commits once per round, not once per record", "[store][batching]") {
   virtual_clock clk;
