@@ -1,6 +1,7 @@
 #include "device_registry.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "encoding.hpp"
 #include "errors.hpp"
@@ -256,8 +257,7 @@ const device_identity* device_registry::find(std::string_view device_id) const {
 }
 
 device_registry::device_record* device_registry::find_record(std::string_view device_id) {
-  const auto it = index_.find(device_id);
-  return it == index_.end() ? nullptr : it->second;
+  return const_cast<device_record*>(std::as_const(*this).find_record(device_id));
 }
 
 const device_registry::device_record* device_registry::find_record(std::string_view device_id) const {

@@ -224,12 +224,7 @@ void job_engine::start(job_state& js) {
   // contacted, then contacted) holds only for a whole device list.
   const bool early = js.job.request.type == job_type::schedule_device_method && !options_.device_operations_per_second &&
                      !(store_ && store_->durable());
-  struct starting_scope {
-    bool& flag;
-    explicit starting_scope(bool& f) : flag(f) { flag = true; }
-    ~starting_scope() { flag = false; }
-  };
-  std::optional<starting_scope> starting(std::in_place, js.starting);
+  js.starting = true;
   const auto start_found = [&] {
     create_records();
     std::vector<std::size_t> starts;
@@ -247,7 +242,7 @@ void job_engine::start(job_state& js) {
     return true;
   });
   create_records();
-  starting.reset();
+  js.starting = false;
   persist_job(js);
   if (stats.pending_count == 0 && stats.running_count == 0) {  // none selected, or all started and already ended
     finish(js, job_status::completed);
