@@ -104,7 +104,7 @@ const device_identity& device_registry::create_or_update_identity(std::string_vi
     d.etag = ids_.etag();
     device_record fresh{d, twin(d, now)};
     const auto added = devices_.emplace(std::string(device_id), std::move(fresh)).first;
-    index_.emplace(added->first, &added->second);
+    index_.insert_or_assign(*added);
     scan_order_valid_ = false;
     persist(added->second);
     return added->second.identity;
@@ -134,7 +134,7 @@ void device_registry::delete_identity(std::string_view device_id, std::optional<
   if (if_match && !if_match_satisfied(*if_match, it->second.identity.etag))
     throw errors::precondition_failed("The If-Match etag " + std::string(*if_match) + " does not match device '" +
                                       std::string(device_id) + "' (etag \"" + it->second.identity.etag + "\").");
-  index_.erase(std::string_view(it->first));
+  index_.erase(it->first);
   scan_order_valid_ = false;
   devices_.erase(it);
   if (store_) store_->delete_device(device_id);
@@ -217,7 +217,7 @@ void device_registry::restore(stored_device device) {
   device_record r{std::move(device.identity), twin(std::move(device.twin))};
   r.twin.sync_identity(r.identity);
   const auto it = devices_.insert_or_assign(std::move(id), std::move(r)).first;
-  index_.insert_or_assign(std::string_view(it->first), &it->second);
+  index_.insert_or_assign(*it);
   scan_order_valid_ = false;
 }
 
@@ -261,8 +261,8 @@ device_registry::device_record* device_registry::find_record(std::string_view de
 }
 
 const device_registry::device_record* device_registry::find_record(std::string_view device_id) const {
-  const auto it = index_.find(device_id);
-  return it == index_.end() ? nullptr : it->second;
+  const entry* e = index_.find(device_id);
+  return e ? &e->second : nullptr;
 }
 
 void device_registry::for_each_identity(const std::function<void(const device_identity&)>& visit) const {

@@ -9,7 +9,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -18,7 +17,7 @@
 #include "device_identity.hpp"
 #include "hub_store.hpp"
 #include "id_source.hpp"
-#include "string_hash.hpp"
+#include "string_index.hpp"
 #include "twin.hpp"
 
 namespace mockhub::core {
@@ -126,13 +125,13 @@ class device_registry {
   id_source& ids_;
   hub_store* store_;
   std::map<std::string, device_record, std::less<>> devices_;  // id order, for scans and paging
-  // The same records by id, hashed: the hub finds one device on every message it handles. The
-  // keys view the map's own keys (map nodes never move).
-  std::unordered_map<std::string_view, device_record*, string_hash, std::equal_to<>> index_;
+  using entry = std::map<std::string, device_record, std::less<>>::value_type;
+  // The same entries by id, hashed: the hub finds one device on every message it handles (map
+  // nodes never move).
+  string_index<entry> index_;
   // The map's entries in id order, for scans: a method job's query walks every twin, and walking
   // the tree (a cache miss per node) was half of the time a 100,000-twin job took to start (B1).
   // Rebuilt by the first scan after a device is added or removed.
-  using entry = std::map<std::string, device_record, std::less<>>::value_type;
   mutable std::vector<const entry*> scan_order_;
   mutable bool scan_order_valid_ = false;
 };

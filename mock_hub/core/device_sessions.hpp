@@ -8,14 +8,14 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "clock.hpp"
-#include "string_hash.hpp"
+#include "string_index.hpp"
 
 namespace mockhub::core {
 
@@ -71,8 +71,14 @@ class device_sessions {
   std::vector<std::string> connected_devices() const;
 
  private:
-  // Hashed: the hub looks a device up on every message it sends or receives.
-  std::unordered_map<std::string, device_session, string_hash, std::equal_to<>> sessions_;
+  device_session* find_mutable(std::string_view device_id);
+  device_session& find_or_add(std::string_view device_id);
+  /// The session when its connection is `generation` and connected, else nullptr.
+  device_session* current(std::string_view device_id, std::uint64_t generation);
+
+  std::map<std::string, device_session, std::less<>> sessions_;  // id order
+  // The same sessions by id, hashed: the hub looks a device up on every message it sends or receives.
+  string_index<std::map<std::string, device_session, std::less<>>::value_type> index_;
 };
 
 }  // namespace mockhub::core
