@@ -1,5 +1,6 @@
 #include "direct_methods.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <vector>
 
@@ -95,9 +96,7 @@ void direct_methods::send(std::uint64_t key) {
   call& c = calls_.at(key);
   if (c.timer) clock_.cancel(c.timer);
   c.timer = 0;
-  const std::uint64_t number = next_request_id_++;
-  c.request_id = std::to_string(number);
-  by_request_.emplace(number, key);
+  c.request_id = std::to_string(key);
   c.deadline = clock_.now() + std::chrono::seconds(c.request->response_timeout_seconds);
   deadlines_.emplace(c.deadline, key);
   arm_deadline_timer();
@@ -133,9 +132,6 @@ void direct_methods::finish(std::uint64_t key, method_outcome outcome) {
   call& c = it->second;
   if (c.timer) clock_.cancel(c.timer);
   if (!c.request_id.empty()) {
-    std::uint64_t number = 0;
-    std::from_chars(c.request_id.data(), c.request_id.data() + c.request_id.size(), number);
-    by_request_.erase(number);
     deadlines_.erase({c.deadline, key});
     // No call left to time out: the clock keeps no timer of ours.
     if (deadlines_.empty() && deadline_timer_ != 0) {
@@ -148,24 +144,27 @@ void direct_methods::finish(std::uint64_t key, method_outcome outcome) {
   done(std::move(outcome));
 }
 
-void direct_methods::device_ready(std::string_view device_id) {
-  std::vector<std::uint64_t> waiting;
+template <class Pred>
+std::vector<std::uint64_t> direct_methods::keys_of(std::string_view device_id, Pred pred) const {
+  std::vector<std::uint64_t> keys;
   for (const auto& [key, c] : calls_)
-    if (c.device_id == device_id && c.request_id.empty()) waiting.push_back(key);
+    if (c.device_id == device_id && pred(c)) keys.push_back(key);
+  std::sort(keys.begin(), keys.end());  // start order
+  return keys;
+}
+
+void direct_methods::device_ready(std::string_view device_id) {
+  const auto waiting = keys_of(device_id, [](const call& c) { return c.request_id.empty(); });
   for (const auto key : waiting) send(key);
 }
 
 void direct_methods::device_gone(std::string_view device_id) {
-  std::vector<std::uint64_t> sent;
-  for (const auto& [key, c] : calls_)
-    if (c.device_id == device_id && !c.request_id.empty()) sent.push_back(key);
+  const auto sent = keys_of(device_id, [](const call& c) { return !c.request_id.empty(); });
   for (const auto key : sent) finish(key, errors::device_not_online("Device unavailable: it disconnected during the call."));
 }
 
 void direct_methods::device_deleted(std::string_view device_id) {
-  std::vector<std::uint64_t> all;
-  for (const auto& [key, c] : calls_)
-    if (c.device_id == device_id) all.push_back(key);
+  const auto all = keys_of(device_id, [](const call&) { return true; });
   for (const auto key : all) finish(key, errors::device_not_found(device_id));
 }
 
@@ -174,10 +173,9 @@ bool direct_methods::device_responded(std::string_view device_id, std::string_vi
   std::uint64_t number = 0;
   const auto [end, ec] = std::from_chars(request_id.data(), request_id.data() + request_id.size(), number);
   if (ec != std::errc{} || end != request_id.data() + request_id.size()) return false;
-  const auto found = by_request_.find(number);
-  if (found == by_request_.end()) return false;
-  const std::uint64_t key = found->second;
-  const call& c = calls_.at(key);
+  const auto found = calls_.find(number);
+  if (found == calls_.end()) return false;
+  const call& c = found->second;
   // "007" is not "7", and another device's answer is not this call's.
   if (c.device_id != device_id || c.request_id != request_id) return false;
   method_result result;
@@ -187,7 +185,7 @@ bool direct_methods::device_responded(std::string_view device_id, std::string_vi
     // Not JSON: handed back as a JSON string rather than lost.
     if (result.payload.is_discarded()) result.payload = std::string(payload);
   }
-  finish(key, std::move(result));
+  finish(number, std::move(result));
   return true;
 }
 

@@ -12,7 +12,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -21,6 +20,7 @@
 #include <unordered_map>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -95,19 +95,23 @@ class direct_methods {
   bool device_responded(std::string_view device_id, std::string_view request_id, int status, std::string_view payload);
 
   std::size_t pending() const noexcept { return calls_.size(); }
-  /// The request id ($rid) of the next call sent, then counting up (1 by default). A restarted
-  /// hub starts past every id its earlier runs used, so a late answer to one of them matches nothing.
-  void set_next_request_id(std::uint64_t id) noexcept { next_request_id_ = id; }
+  /// The request id ($rid) of the next call started, then counting up (1 by default; a call
+  /// waiting for its device is sent with the id it got when it started). A restarted hub starts
+  /// past every id its earlier runs used, so a late answer to one of them matches nothing.
+  void set_next_request_id(std::uint64_t id) noexcept { next_key_ = id; }
 
  private:
   struct call {
     std::string device_id;
     std::shared_ptr<const prepared_method_request> request;
     method_callback done;
-    std::string request_id;       // empty while waiting for the device
+    std::string request_id;       // the key as text once sent; empty while waiting for the device
     clock::timer_id timer = 0;    // the connect timeout, while waiting for the device
     time_point deadline{};        // the response deadline, once sent
   };
+  /// The keys of the device's calls that satisfy `pred`, in start order.
+  template <class Pred>
+  std::vector<std::uint64_t> keys_of(std::string_view device_id, Pred pred) const;
   void send(std::uint64_t key);
   void finish(std::uint64_t key, method_outcome outcome);
   void arm_deadline_timer();
@@ -116,16 +120,15 @@ class direct_methods {
   clock& clock_;
   const device_sessions& sessions_;
   device_channel& channel_;
-  std::map<std::uint64_t, call> calls_;  // by call key, in start order
-  // Sent calls by request id (the number behind `$rid`), so an answer finds its call at once.
-  std::unordered_map<std::uint64_t, std::uint64_t> by_request_;
+  // By call key, which is also the number behind the call's `$rid`, so an answer finds its call
+  // at once. Keys count up: sorted keys are the start order.
+  std::unordered_map<std::uint64_t, call> calls_;
   // Sent calls by response deadline: one clock timer for the earliest instead of one per call
   // (a timer per call was a large share of the hub executor's time in a 10,000-device job).
   std::set<std::pair<time_point, std::uint64_t>> deadlines_;
   clock::timer_id deadline_timer_ = 0;
   time_point deadline_timer_due_{};
   std::uint64_t next_key_ = 1;
-  std::uint64_t next_request_id_ = 1;
 };
 
 }  // namespace mockhub::core

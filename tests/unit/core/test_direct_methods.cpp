@@ -229,6 +229,38 @@ TEST_CASE_METHOD(methods_fixture, "An answer with another device's or a differen
   CHECK(result().status == 200);
 }
 
+TEST_CASE_METHOD(methods_fixture, "A call waiting for its device is sent with the request id it got when it started",
+                 "[core][methods]") {
+  h.create_or_update_identity("lock2", {}, std::nullopt);
+  auto body = lock_door;
+  body["connectTimeoutInSeconds"] = 30;
+  invoke(body);  // lock1 is offline: the call waits, as call 1
+
+  // A call started later to a device that is online goes out first, with the next id.
+  connection_info info;
+  info.generation = ++generation;
+  h.device_connected("lock2", info);
+  h.device_subscribed("lock2", info.generation, device_subscription::methods);
+  std::optional<method_outcome> second;
+  {
+    REQUIRE_CALL(channel, send_method_request("lock2", "lockDoor", "2", _));
+    h.invoke_device_method("lock2", method_request::from_json(lock_door), [&](const method_outcome& o) { second = o; });
+  }
+  // An answer naming the waiting call before it was sent is nobody's, from either device.
+  CHECK_FALSE(h.device_method_response("lock1", "1", 200, "{}"));
+  CHECK_FALSE(h.device_method_response("lock2", "1", 200, "{}"));
+  CHECK_FALSE(outcome.has_value());
+  CHECK(h.device_method_response("lock2", "2", 201, "{}"));
+  REQUIRE(second);
+  CHECK(std::get<method_result>(*second).status == 201);
+
+  REQUIRE_CALL(channel, send_method_request("lock1", "lockDoor", "1", _));
+  connect(true);
+  CHECK(h.device_method_response("lock1", "1", 200, R"({"locked":true})"));
+  REQUIRE(outcome);
+  CHECK(json(result()) == json{{"status", 200}, {"payload", {{"locked", true}}}});
+}
+
 TEST_CASE("Method invocation bodies are validated as the hub does", "[core][methods]") {
   SECTION("defaults: response 30 s, connect 0 s, payload null") {
     const auto r = method_request::from_json({{"methodName", "reboot"}});
