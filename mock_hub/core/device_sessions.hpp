@@ -76,9 +76,10 @@ class device_sessions {
   /// The session when its connection is `generation` and connected, else nullptr.
   device_session* current(std::string_view device_id, std::uint64_t generation);
 
-  std::map<std::string, device_session, std::less<>> sessions_;  // id order
+  using session_map = std::map<std::string, device_session, std::less<>>;
+  session_map sessions_;  // id order
   // The same sessions by id, hashed: the hub looks a device up on every message it sends or receives.
-  string_index<std::map<std::string, device_session, std::less<>>::value_type> index_;
+  string_index<session_map::value_type> index_;
 };
 
 }  // namespace mockhub::core

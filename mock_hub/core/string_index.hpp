@@ -32,15 +32,8 @@ template <class T, class KeyOf = key_is_first, class Hash = std::hash<std::strin
 class string_index {
  public:
   /// The element with this key, or nullptr.
-  T* find(std::string_view key) const noexcept {
-    if (size_ == 0) return nullptr;
-    const std::size_t h = Hash{}(key), mask = slots_.size() - 1;
-    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
-      const slot& s = slots_[i];
-      if (!s.element) return nullptr;
-      if (s.hash == h && KeyOf{}(*s.element) == key) return s.element;
-    }
-  }
+  T* find(std::string_view key) noexcept { return find_element(key); }
+  const T* find(std::string_view key) const noexcept { return find_element(key); }
 
   /// Indexes `element` under its key, replacing the element indexed there before, if any.
   void insert_or_assign(T& element) {
@@ -92,6 +85,16 @@ class string_index {
     std::size_t hash = 0;
     T* element = nullptr;  // nullptr: empty
   };
+
+  T* find_element(std::string_view key) const noexcept {
+    if (size_ == 0) return nullptr;
+    const std::size_t h = Hash{}(key), mask = slots_.size() - 1;
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+      const slot& s = slots_[i];
+      if (!s.element) return nullptr;
+      if (s.hash == h && KeyOf{}(*s.element) == key) return s.element;
+    }
+  }
 
   void grow() {
     std::vector<slot> old = std::exchange(slots_, std::vector<slot>(slots_.empty() ? 16 : slots_.size() * 2));
