@@ -39,33 +39,20 @@ class string_index {
   void insert_or_assign(T& element) {
     if ((size_ + 1) * 4 > slots_.size() * 3) grow();
     const std::string_view key = KeyOf{}(element);
-    const std::size_t h = Hash{}(key), mask = slots_.size() - 1;
-    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
-      slot& s = slots_[i];
-      if (!s.element) {
-        s = {h, &element};
-        ++size_;
-        return;
-      }
-      if (s.hash == h && KeyOf{}(*s.element) == key) {
-        s.element = &element;
-        return;
-      }
-    }
+    const std::size_t h = Hash{}(key);
+    slot& s = slots_[position(key, h)];
+    if (!s.element) ++size_;
+    s = {h, &element};
   }
 
   /// Removes the key; false when it was not indexed.
   bool erase(std::string_view key) noexcept {
     if (size_ == 0) return false;
-    const std::size_t h = Hash{}(key), mask = slots_.size() - 1;
-    std::size_t hole = h & mask;
-    for (;; hole = (hole + 1) & mask) {
-      const slot& s = slots_[hole];
-      if (!s.element) return false;
-      if (s.hash == h && KeyOf{}(*s.element) == key) break;
-    }
+    std::size_t hole = position(key, Hash{}(key));
+    if (!slots_[hole].element) return false;
     // Backward shift: an entry after the hole moves into it unless its home slot lies after the
     // hole (cyclically), where a lookup starting at home would never pass the hole.
+    const std::size_t mask = slots_.size() - 1;
     for (std::size_t next = (hole + 1) & mask; slots_[next].element; next = (next + 1) & mask) {
       const std::size_t home = slots_[next].hash & mask;
       if (((next - home) & mask) >= ((next - hole) & mask)) {
@@ -86,14 +73,17 @@ class string_index {
     T* element = nullptr;  // nullptr: empty
   };
 
-  T* find_element(std::string_view key) const noexcept {
-    if (size_ == 0) return nullptr;
-    const std::size_t h = Hash{}(key), mask = slots_.size() - 1;
+  /// The slot holding `key` (hashed `h`), or the empty slot that ends its probe. Needs slots.
+  std::size_t position(std::string_view key, std::size_t h) const noexcept {
+    const std::size_t mask = slots_.size() - 1;
     for (std::size_t i = h & mask;; i = (i + 1) & mask) {
       const slot& s = slots_[i];
-      if (!s.element) return nullptr;
-      if (s.hash == h && KeyOf{}(*s.element) == key) return s.element;
+      if (!s.element || (s.hash == h && KeyOf{}(*s.element) == key)) return i;
     }
+  }
+
+  T* find_element(std::string_view key) const noexcept {
+    return size_ == 0 ? nullptr : slots_[position(key, Hash{}(key))].element;
   }
 
   void grow() {
